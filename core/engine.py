@@ -1,0 +1,378 @@
+"""Speech -> take: the one call the Blender layer and the batch script make.
+
+``generate_take(samples16k, fps=..., emotion=..., intensity=...)`` turns 16 kHz mono speech into a
+``Take``: ARKit-52 weights sampled at the *scene* frame rate, plus what the panel shows (engine,
+timings, QA figures). It never imports bpy, so the UI can run it in a worker thread and tests can
+run it in plain Python.
+
+Engines (picked by :func:`select_engine`):
+
+* ``learned``: the trained speech->motion model (``core.model.Parley``) when a checkpoint is
+  installed (``core/model/default/`` or an explicit ``model_path``).
+* ``choreography``: phone recognition with PocketSphinx (or forced alignment when a transcript is
+  given) followed by the rule-based phoneme choreography (``core.choreography.animate``), a
+  Rhubarb-like engine. It is used when no learned checkpoint is installed and is labelled as such
+  ("choreography (no learned model installed)") everywhere it is reported.
+
+Progress is reported through ``progress(fraction, message)``; cancellation is cooperative:
+``should_cancel()`` is polled between stages and a :class:`Cancelled` exception ends the run.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from .arkit import ARKIT_NAMES, NUM_SHAPES
+from .emotions import check_emotion
+from .loudness import SILENT_PEAK_DBFS, loudness_envelope, num_frames_for
+from .phones import PhoneSegment
+
+SAMPLE_RATE = 16000
+MODEL_FPS = 30.0
+MIN_FPS, MAX_FPS = 1.0, 240.0
+MIN_DURATION = 0.1  # seconds; shorter clips cannot hold a single phone
+
+ENGINE_LEARNED = "learned"
+ENGINE_CHOREOGRAPHY = "choreography"
+ENGINE_AUTO = "auto"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model" / "default"
+
+ProgressFn = Callable[[float, str], None]
+CancelFn = Callable[[], bool]
+
+
+class EngineError(RuntimeError):
+    """Generation cannot run (missing dependency, unusable audio, broken checkpoint)."""
+
+
+class Cancelled(Exception):
+    """The caller asked to stop; nothing was produced."""
+
+
+@dataclass
+class Take:
+    """One generated performance.
+
+    ``weights[i]`` is the face at audio time ``start_offset + i / fps`` (seconds), columns in
+    ``names`` (ARKit order). ``weights30`` keeps the model-rate curves for QA and export.
+    """
+
+    weights: np.ndarray
+    fps: float
+    names: tuple[str, ...]
+    duration: float
+    emotion: str
+    intensity: float
+    engine: str
+    engine_label: str
+    start_offset: float = 0.0
+    weights30: Optional[np.ndarray] = None
+    segments: list = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    qa: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def realtime_factor(self) -> float:
+        """Compute seconds per second of audio (lower is faster)."""
+        total = self.timings.get("total", 0.0)
+        return total / self.duration if self.duration > 0 else 0.0
+
+    def summary(self) -> str:
+        return (f"{self.engine_label}: {self.num_frames} frames at {self.fps:.3f} fps, "
+                f"{self.emotion}@{self.intensity:.2f}, {self.timings.get('total', 0.0):.2f} s "
+                f"({self.realtime_factor:.2f}x real time)")
+
+
+# --------------------------------------------------------------------------------------- checks
+def check_fps(fps: float) -> float:
+    fps = float(fps)
+    if not np.isfinite(fps) or not MIN_FPS <= fps <= MAX_FPS:
+        raise ValueError(f"frame rate must be within {MIN_FPS:g}..{MAX_FPS:g} fps, got {fps}")
+    return fps
+
+
+def check_samples(samples) -> np.ndarray:
+    """16 kHz mono float samples as a contiguous float32 vector, or a ValueError saying why not."""
+    if hasattr(samples, "samples"):  # core.audio.AudioClip
+        rate = int(getattr(samples, "sample_rate", SAMPLE_RATE))
+        if rate != SAMPLE_RATE:
+            raise ValueError(f"audio must be resampled to {SAMPLE_RATE} Hz, got {rate} Hz")
+        samples = samples.samples
+    x = np.asarray(samples)
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.ndim != 1:
+        raise ValueError(f"audio must be mono (one channel), got an array of shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"audio samples must be floats in -1..1, got dtype {x.dtype}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.size < MIN_DURATION * SAMPLE_RATE:
+        raise ValueError(f"audio is {x.size / SAMPLE_RATE:.3f} s long; at least {MIN_DURATION} s "
+                         f"of speech is needed")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("audio contains NaN or infinite samples")
+    peak = float(np.max(np.abs(x)))
+    if peak < 10.0 ** (SILENT_PEAK_DBFS / 20.0):
+        raise ValueError(f"audio is silent (peak below {SILENT_PEAK_DBFS:g} dBFS): check that the "
+                         f"sound strip is not muted, its volume is above 0 and it lies inside the "
+                         f"scene frame range")
+    return x
+
+
+def check_intensity(intensity: float) -> float:
+    v = float(intensity)
+    if not np.isfinite(v) or not 0.0 <= v <= 1.0:
+        raise ValueError(f"intensity must be within 0..1, got {intensity}")
+    return v
+
+
+# ------------------------------------------------------------------------------------ resampling
+def num_scene_frames(duration: float, fps: float) -> int:
+    """Frames of a take at ``fps``: ``round(duration * fps)`` (at least one), as in the corpus."""
+    return max(1, num_frames_for(duration, fps))
+
+
+def resample_motion(weights: np.ndarray, src_fps: float, dst_fps: float,
+                    num_frames: Optional[int] = None) -> np.ndarray:
+    """Linear resampling of ``[T, C]`` curves from ``src_fps`` to ``dst_fps``.
+
+    Timing convention (``core.loudness``): frame ``i`` covers ``[i/fps, (i+1)/fps)`` and shows the
+    face at its centre ``(i + 0.5) / fps``; in Blender, scene frame ``frame_start + i`` plays audio
+    from ``i / fps``, so the same convention holds there. Times outside the source hold the edge
+    frame. Equal rates give the identity.
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    if w.ndim != 2 or w.shape[0] == 0:
+        raise ValueError(f"motion must be a non-empty [frames, channels] array, got {w.shape}")
+    src_fps, dst_fps = check_fps(src_fps), check_fps(dst_fps)
+    if num_frames is None:
+        num_frames = num_scene_frames(w.shape[0] / src_fps, dst_fps)
+    if w.shape[0] == 1:
+        return np.repeat(w, num_frames, axis=0)
+    # source-frame position of each destination centre (rounded to kill float noise at exact hits)
+    pos = np.round((np.arange(num_frames, dtype=np.float64) + 0.5) * (src_fps / dst_fps) - 0.5, 9)
+    pos = np.clip(pos, 0.0, w.shape[0] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, w.shape[0] - 1)
+    frac = (pos - lo).astype(np.float32)[:, None]
+    return (w[lo] * (1.0 - frac) + w[hi] * frac).astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------- engines
+def find_checkpoint(model_path: Optional[str | Path] = None) -> Optional[Path]:
+    """The learned-model checkpoint to use, or None when only the choreography engine exists.
+
+    An explicit ``model_path`` that does not exist is an error (the user asked for it).
+    """
+    if model_path:
+        p = Path(model_path).expanduser()
+        if not p.exists():
+            raise EngineError(f"model path {p} does not exist; clear the model path in the Parley "
+                              f"preferences to use the built-in engine")
+        return p
+    d = DEFAULT_MODEL_DIR
+    if d.is_dir() and any(f.suffix in (".safetensors", ".pt", ".onnx", ".json")
+                          for f in d.iterdir() if f.is_file()):
+        return d
+    return None
+
+
+class ChoreographyEngine:
+    """Phones (PocketSphinx) -> rule-based ARKit choreography; no learned weights involved."""
+
+    name = ENGINE_CHOREOGRAPHY
+
+    def __init__(self, reason: str = "no learned model installed"):
+        self.label = f"choreography ({reason})"
+
+    def phones(self, samples: np.ndarray, transcript: Optional[str]) -> list[PhoneSegment]:
+        try:
+            from . import alignment
+        except ImportError as exc:  # pocketsphinx missing from this Python (e.g. inside Blender)
+            raise EngineError(
+                f"the phoneme engine needs PocketSphinx, which cannot be imported here ({exc}); "
+                f"reinstall the Parley extension for this platform or install a learned model"
+            ) from exc
+        try:
+            if transcript and transcript.strip():
+                return list(alignment.align(samples, transcript))
+            return list(alignment.recognize_phones(samples))
+        except ImportError as exc:
+            raise EngineError(f"PocketSphinx could not be loaded ({exc}); reinstall the Parley "
+                              f"extension for this platform") from exc
+        except RuntimeError as exc:  # alignment.AlignmentError: missing package, decode failure
+            raise EngineError(f"phone {'alignment' if transcript else 'recognition'} failed: "
+                              f"{exc}") from exc
+
+    def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
+                 step: Callable[[float, str], None]):
+        step(0.15, "recognising phones" if not transcript else "aligning transcript")
+        segments = self.phones(samples, transcript)
+        step(0.75, "choreographing the face")
+        from .choreography import animate
+        w = animate(segments, duration, fps=MODEL_FPS, emotion=emotion, intensity=intensity,
+                    loudness=loudness, seed=seed)
+        return np.asarray(w, dtype=np.float32), segments
+
+
+class LearnedEngine:
+    """The trained speech->motion model (``core.model``)."""
+
+    name = ENGINE_LEARNED
+
+    def __init__(self, checkpoint: Path):
+        self.checkpoint = Path(checkpoint)
+        self.label = f"learned model ({self.checkpoint.name})"
+        self._model = None
+
+    def load(self):
+        if self._model is None:
+            try:
+                from .model import Parley
+            except ImportError as exc:
+                raise EngineError(f"the learned model needs a runtime that cannot be imported "
+                                  f"here ({exc})") from exc
+            try:
+                self._model = Parley.from_pretrained(self.checkpoint)
+            except (OSError, ValueError, KeyError) as exc:
+                raise EngineError(f"could not load the model from {self.checkpoint}: {exc}") from exc
+        return self._model
+
+    def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
+                 step: Callable[[float, str], None]):
+        step(0.1, "loading model")
+        model = self.load()
+        step(0.3, "running model")
+        w = model.generate(samples, emotion=emotion, intensity=intensity, fps=MODEL_FPS)
+        segments = []
+        if transcript:
+            try:
+                from . import alignment
+                segments = list(alignment.align(samples, transcript))
+            except ImportError:
+                segments = []
+        return np.asarray(w, dtype=np.float32), segments
+
+
+def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path] = None):
+    """Learned model when a checkpoint is installed (or forced), else the choreography engine."""
+    if preference not in (ENGINE_AUTO, ENGINE_LEARNED, ENGINE_CHOREOGRAPHY):
+        raise ValueError(f"unknown engine {preference!r}; choose auto, learned or choreography")
+    if preference == ENGINE_CHOREOGRAPHY:
+        return ChoreographyEngine("chosen in settings")
+    ckpt = find_checkpoint(model_path)
+    if ckpt is None:
+        if preference == ENGINE_LEARNED:
+            raise EngineError(f"no learned model is installed (looked in {DEFAULT_MODEL_DIR}); "
+                              f"set a model path in the Parley preferences or pick engine 'auto'")
+        return ChoreographyEngine()
+    return LearnedEngine(ckpt)
+
+
+# ------------------------------------------------------------------------------------ loudness
+def loudness_per_frame(samples: np.ndarray, fps: float, num_frames: int) -> np.ndarray:
+    """Loudness (dBFS per motion frame, frame centres) for the choreography's aperture scaling."""
+    return loudness_envelope(samples, SAMPLE_RATE, fps, num_frames=num_frames)
+
+
+# ------------------------------------------------------------------------------------------- QA
+def take_qa(weights30: np.ndarray, segments, samples: np.ndarray) -> dict:
+    """QA figures of a take from ``core.evaluation`` (empty dict when that module is absent)."""
+    try:
+        from . import evaluation
+    except ImportError:
+        return {}
+    fn = getattr(evaluation, "take_report", None) or getattr(evaluation, "qa_report", None)
+    if fn is None:
+        return {}
+    try:
+        return dict(fn(weights30, segments, samples, fps=MODEL_FPS))
+    except (ValueError, TypeError, KeyError) as exc:
+        return {"error": f"QA failed: {exc}"}
+
+
+# ----------------------------------------------------------------------------------- main entry
+def parley_version() -> str:
+    """Version from the extension manifest next to ``core/`` ("unknown" outside a checkout)."""
+    manifest = Path(__file__).resolve().parents[1] / "blender_manifest.toml"
+    try:
+        import tomllib
+        with open(manifest, "rb") as f:
+            return str(tomllib.load(f).get("version", "unknown"))
+    except (OSError, ValueError, ImportError):
+        return "unknown"
+
+
+def versions(engine=None) -> dict:
+    """Version strings logged with every take (Parley, engine, numpy)."""
+    out = {"parley": parley_version(), "numpy": np.__version__}
+    if engine is not None:
+        out["engine"] = engine.label
+        if isinstance(engine, LearnedEngine):
+            out["model"] = str(engine.checkpoint)
+    return out
+
+
+def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: float = 1.0,
+                  transcript: Optional[str] = None, progress: Optional[ProgressFn] = None,
+                  should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
+                  model_path: Optional[str | Path] = None, seed: int = 0,
+                  start_offset: float = 0.0) -> Take:
+    """Generate a take for 16 kHz mono ``samples`` at the scene frame rate ``fps``.
+
+    Deterministic for equal inputs and ``seed``. Raises ValueError for unusable input,
+    :class:`EngineError` when the engine cannot run and :class:`Cancelled` when
+    ``should_cancel()`` turns true.
+    """
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    fps = check_fps(fps)
+    emotion = check_emotion(emotion)
+    intensity = check_intensity(intensity)
+    x = check_samples(samples)
+    duration = x.size / SAMPLE_RATE
+
+    def step(frac: float, msg: str) -> None:
+        if should_cancel is not None and should_cancel():
+            raise Cancelled("generation cancelled")
+        if progress is not None:
+            progress(float(min(max(frac, 0.0), 1.0)), msg)
+
+    step(0.0, "preparing audio")
+    eng = engine if hasattr(engine, "motion30") else select_engine(engine, model_path)
+    n30 = num_scene_frames(duration, MODEL_FPS)
+    t = time.perf_counter()
+    loud = loudness_per_frame(x, MODEL_FPS, n30)
+    timings["audio"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    w30, segments = eng.motion30(x, duration=duration, emotion=emotion, intensity=intensity,
+                                 transcript=transcript, loudness=loud, seed=seed, step=step)
+    timings["engine"] = time.perf_counter() - t
+    if w30.ndim != 2 or w30.shape[1] != NUM_SHAPES or w30.shape[0] == 0:
+        raise EngineError(f"engine {eng.label} returned motion of shape {w30.shape}, expected "
+                          f"[frames, {NUM_SHAPES}]")
+    if not np.all(np.isfinite(w30)):
+        raise EngineError(f"engine {eng.label} returned NaN/inf weights")
+    w30 = np.clip(w30, 0.0, 1.0).astype(np.float32)
+
+    step(0.9, "resampling to scene frame rate")
+    weights = resample_motion(w30, MODEL_FPS, fps, num_scene_frames(duration, fps))
+    t = time.perf_counter()
+    qa = take_qa(w30, segments, x)
+    timings["qa"] = time.perf_counter() - t
+    step(1.0, "done")
+    timings["total"] = time.perf_counter() - t0
+    return Take(weights=weights, fps=fps, names=ARKIT_NAMES, duration=duration, emotion=emotion,
+                intensity=intensity, engine=eng.name, engine_label=eng.label,
+                start_offset=float(start_offset), weights30=w30, segments=list(segments),
+                timings=timings, qa=qa, versions=versions(eng))

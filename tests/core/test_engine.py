@@ -1,0 +1,182 @@
+"""core.engine: input checks, frame-rate resampling, engine choice, progress and cancellation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import engine as E
+from core.arkit import INDEX, NUM_SHAPES
+
+
+def tone(seconds=1.0, rate=16000, amp=0.3):
+    t = np.arange(int(seconds * rate)) / rate
+    return (amp * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+class RampEngine:
+    """A deterministic stand-in engine: jawOpen ramps 0->1 over the clip (tests the wiring only)."""
+    name = "ramp"
+    label = "ramp (test)"
+
+    def __init__(self):
+        self.calls = []
+
+    def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed, step):
+        self.calls.append(dict(duration=duration, emotion=emotion, intensity=intensity,
+                               transcript=transcript, loudness=loudness, seed=seed))
+        step(0.5, "ramping")
+        n = E.num_scene_frames(duration, E.MODEL_FPS)
+        w = np.zeros((n, NUM_SHAPES), np.float32)
+        w[:, INDEX["jawOpen"]] = np.linspace(0, 1, n)
+        w[:, INDEX["browInnerUp"]] = 1.7  # out of range on purpose: must be clipped
+        return w, []
+
+
+# ------------------------------------------------------------------------------ resampling
+def test_resample_identity_at_model_rate():
+    w = np.random.default_rng(0).random((45, NUM_SHAPES), dtype=np.float32)
+    np.testing.assert_array_equal(E.resample_motion(w, 30, 30), w)
+
+
+@pytest.mark.parametrize("fps", [24, 25, 30000 / 1001, 30, 50, 60, 24000 / 1001])
+def test_resample_follows_frame_centres(fps):
+    # a linear ramp in time stays the same linear function of time at any scene rate
+    dur = 3.0
+    n30 = E.num_scene_frames(dur, 30)
+    t30 = (np.arange(n30) + 0.5) / 30
+    w = np.repeat(t30[:, None], 2, axis=1).astype(np.float32)
+    out = E.resample_motion(w, 30, fps, E.num_scene_frames(dur, fps))
+    assert out.shape == (round(dur * fps), 2)
+    t = (np.arange(out.shape[0]) + 0.5) / fps
+    inside = (t >= t30[0]) & (t <= t30[-1])
+    np.testing.assert_allclose(out[inside, 0], t[inside], atol=1e-5)
+    # outside the source range the edge value is held
+    assert np.all(out[~inside, 0] >= t30[0] - 1e-6) and np.all(out[~inside, 0] <= t30[-1] + 1e-6)
+
+
+def test_resample_60_puts_source_frames_between_pairs():
+    w = np.array([[0.0], [1.0], [0.0]], np.float32)
+    out = E.resample_motion(w, 30, 60, 6)[:, 0]
+    # 60 fps centres at 0.25, 0.75, 1.25 ... source frames (clamped at the edges)
+    np.testing.assert_allclose(out, [0.0, 0.25, 0.75, 0.75, 0.25, 0.0], atol=1e-6)
+
+
+def test_resample_rejects_bad_input():
+    with pytest.raises(ValueError, match="frames, channels"):
+        E.resample_motion(np.zeros(10), 30, 24)
+    with pytest.raises(ValueError, match="frame rate"):
+        E.resample_motion(np.zeros((3, 2)), 30, 0)
+
+
+# ---------------------------------------------------------------------------- input checks
+@pytest.mark.parametrize("bad, msg", [
+    (np.zeros(800, np.float32), "at least"),
+    (np.zeros(16000, np.float32), "silent"),
+    (np.zeros((16000, 2), np.float32), "mono"),
+    (np.ones(16000, np.int16), "floats"),
+    (np.full(16000, np.nan, np.float32), "NaN"),
+])
+def test_bad_audio_is_refused_with_a_reason(bad, msg):
+    with pytest.raises(ValueError, match=msg):
+        E.generate_take(bad, fps=24, engine=RampEngine())
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="intensity"):
+        E.generate_take(tone(), fps=24, intensity=1.5, engine=RampEngine())
+    with pytest.raises(ValueError, match="emotion"):
+        E.generate_take(tone(), fps=24, emotion="bored", engine=RampEngine())
+    with pytest.raises(ValueError, match="frame rate"):
+        E.generate_take(tone(), fps=-1, engine=RampEngine())
+    with pytest.raises(ValueError, match="engine"):
+        E.select_engine("magic")
+
+
+def test_audio_clip_objects_are_accepted_and_rate_checked():
+    class Clip:
+        def __init__(self, rate):
+            self.samples, self.sample_rate = tone(), rate
+    take = E.generate_take(Clip(16000), fps=30, engine=RampEngine())
+    assert take.num_frames == 30
+    with pytest.raises(ValueError, match="16000 Hz"):
+        E.generate_take(Clip(44100), fps=30, engine=RampEngine())
+
+
+# ----------------------------------------------------------------------------- the pipeline
+def test_take_at_scene_rate_with_metadata():
+    eng = RampEngine()
+    seen = []
+    take = E.generate_take(tone(2.0), fps=24, emotion="Happy", intensity=0.7, engine=eng,
+                           progress=lambda f, m: seen.append((f, m)), start_offset=1.5)
+    assert take.weights.shape == (48, NUM_SHAPES) and take.weights.dtype == np.float32
+    assert take.fps == 24 and take.start_offset == 1.5
+    assert take.emotion == "happy" and take.intensity == pytest.approx(0.7)
+    assert take.engine == "ramp" and "ramp" in take.summary()
+    assert take.weights.max() <= 1.0 and take.weights.min() >= 0.0  # clipped
+    jaw = take.weights[:, INDEX["jawOpen"]]
+    assert np.all(np.diff(jaw) >= 0) and jaw[0] < 0.05 and jaw[-1] > 0.95
+    assert set(take.timings) >= {"audio", "engine", "qa", "total"}
+    fracs = [f for f, _ in seen]
+    assert fracs == sorted(fracs) and fracs[0] == 0.0 and fracs[-1] == 1.0
+    assert len(eng.calls[0]["loudness"]) == 60  # one loudness value per 30 fps frame
+    assert take.versions["engine"] == "ramp (test)"
+
+
+def test_cancel_stops_before_anything_is_returned():
+    eng = RampEngine()
+    with pytest.raises(E.Cancelled):
+        E.generate_take(tone(), fps=30, engine=eng, should_cancel=lambda: True)
+    assert eng.calls == []  # stopped before the engine ran
+
+    state = {"n": 0}
+
+    def cancel_after_engine_started():
+        state["n"] += 1
+        return state["n"] > 2
+
+    with pytest.raises(E.Cancelled):
+        E.generate_take(tone(), fps=30, engine=eng, should_cancel=cancel_after_engine_started)
+
+
+def test_engine_output_is_validated():
+    class Broken(RampEngine):
+        def motion30(self, samples, **kw):
+            return np.zeros((10, 3), np.float32), []
+    with pytest.raises(E.EngineError, match="shape"):
+        E.generate_take(tone(), fps=30, engine=Broken())
+
+
+# ------------------------------------------------------------------------------- engine choice
+def test_choreography_is_picked_without_a_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path / "nothing")
+    eng = E.select_engine()
+    assert eng.name == E.ENGINE_CHOREOGRAPHY and "no learned model installed" in eng.label
+    with pytest.raises(E.EngineError, match="no learned model"):
+        E.select_engine(E.ENGINE_LEARNED)
+    assert E.select_engine(E.ENGINE_CHOREOGRAPHY).name == E.ENGINE_CHOREOGRAPHY
+
+
+def test_learned_engine_is_picked_when_a_checkpoint_exists(tmp_path, monkeypatch):
+    (tmp_path / "config.json").write_text("{}")
+    monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path)
+    eng = E.select_engine()
+    assert eng.name == E.ENGINE_LEARNED and eng.checkpoint == tmp_path
+
+
+def test_missing_model_override_is_an_error(tmp_path):
+    with pytest.raises(E.EngineError, match="does not exist"):
+        E.select_engine(model_path=tmp_path / "missing")
+
+
+def test_missing_pocketsphinx_gives_a_clear_engine_error(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_sphinx(name, *args, **kwargs):
+        if name == "pocketsphinx" or name.endswith("alignment"):
+            raise ImportError("No module named 'pocketsphinx'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sphinx)
+    with pytest.raises(E.EngineError, match="(?i)pocketsphinx"):
+        E.ChoreographyEngine().phones(tone(), None)
