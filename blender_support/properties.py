@@ -1,0 +1,82 @@
+"""Job settings saved with the scene (``scene.parley``) and transient run state (``window_manager.parley``)."""
+from __future__ import annotations
+
+import bpy
+from bpy.props import (BoolProperty, EnumProperty, FloatProperty, PointerProperty, StringProperty)
+
+from . import compat
+
+# MEAD's eight emotions, same order as core.emotions.EMOTIONS (checked by the tests).
+EMOTION_ITEMS = (
+    ('neutral', "Neutral", "No emotional expression"),
+    ('happy', "Happy", ""),
+    ('sad', "Sad", ""),
+    ('surprised', "Surprised", ""),
+    ('fearful', "Fearful", ""),
+    ('disgusted', "Disgusted", ""),
+    ('angry', "Angry", ""),
+    ('contempt', "Contempt", ""),
+)
+
+AUDIO_SOURCE_ITEMS = (
+    ('AUTO', "Scene Audio", "Everything audible in the scene range: all unmuted sound strips, mixed"),
+    ('STRIP', "Sound Strip", "One chosen sound strip only"),
+    ('FILE', "File", "An audio file on disk"),
+)
+
+
+def _is_mesh(_self, obj) -> bool:
+    return obj.type == 'MESH'
+
+
+def _search_sound_strips(_self, context, edit_text):
+    """Names of the scene's sound strips for the strip field's search popup."""
+    text = (edit_text or "").lower()
+    for strip in compat.sound_strips(context.scene):
+        if text in strip.name.lower():
+            yield strip.name
+
+
+class ParleySettings(bpy.types.PropertyGroup):
+    """What to animate, from which audio, with which emotion."""
+    target: PointerProperty(
+        name="Head", type=bpy.types.Object, poll=_is_mesh,
+        description="FLAME-topology head mesh that receives the shape-key animation",
+    )
+    audio_source: EnumProperty(name="Audio", items=AUDIO_SOURCE_ITEMS, default='AUTO',
+                               description="Where the speech comes from")
+    strip_name: StringProperty(name="Strip", description="Sound strip to use",
+                               search=_search_sound_strips)  # search= exists since 3.3
+    audio_file: StringProperty(name="File", subtype='FILE_PATH',
+                               description="Audio file (WAV, FLAC, OGG, MP3)")
+    emotion: EnumProperty(name="Emotion", items=EMOTION_ITEMS, default='neutral',
+                          description="Emotion of the performance (MEAD's eight)")
+    intensity: FloatProperty(name="Intensity", default=1.0, min=0.0, max=1.0, subtype='FACTOR',
+                             description="Strength of the emotion (0 = neutral)")
+    # Results of the last audio check / generation, shown in the panel.
+    last_message: StringProperty(name="Last Message", default="")
+    last_error: StringProperty(name="Last Error", default="")
+    audio_duration: FloatProperty(name="Duration", default=0.0, unit='TIME_ABSOLUTE')
+    audio_rms_db: FloatProperty(name="RMS Level", default=-120.0)
+    audio_peak_db: FloatProperty(name="Peak Level", default=-120.0)
+
+
+class ParleyRuntime(bpy.types.PropertyGroup):
+    """Transient state of a running job (on the WindowManager, so never saved in .blend files)."""
+    running: BoolProperty(name="Running", default=False)
+    progress: FloatProperty(name="Progress", default=0.0, min=0.0, max=1.0, subtype='FACTOR')
+    status: StringProperty(name="Status", default="")
+
+
+CLASSES = (ParleySettings, ParleyRuntime)
+
+
+def register_properties() -> None:
+    bpy.types.Scene.parley = PointerProperty(type=ParleySettings)
+    bpy.types.WindowManager.parley = PointerProperty(type=ParleyRuntime)
+
+
+def unregister_properties() -> None:
+    for owner in (bpy.types.WindowManager, bpy.types.Scene):
+        if hasattr(owner, "parley"):
+            del owner.parley

@@ -1,0 +1,4 @@
+"""Parley's operators (``parley.*``)."""
+from . import check_audio
+
+CLASSES = (*check_audio.CLASSES,)
