@@ -1,0 +1,304 @@
+"""Forced alignment and phone recognition with PocketSphinx 5 (bundled en-us model).
+
+``align`` maps a transcript onto 16 kHz speech in two passes (word alignment, then phone
+alignment of that word sequence), giving ARPAbet ``PhoneSegment``s that tile the whole clip
+(gaps and pauses become ``SIL``). ``recognize_phones`` needs no transcript: ``"allphone"``
+decodes phones directly with the bundled phone trigram LM (fast), ``"words"`` decodes words
+with the bundled English LM and force-aligns its own hypothesis (slower, English only).
+Timing resolution is PocketSphinx's 10 ms frame; each phone lasts at least 30 ms (3 HMM states).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..phones import PhoneSegment, normalize_phone, PhoneError
+from .text import guess_pronunciation, normalize_transcript
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+FRAME_RATE = 100  # PocketSphinx frames per second
+MIN_DURATION = 0.1
+
+
+class AlignmentError(RuntimeError):
+    """Alignment or recognition could not produce a result (message says why and what to try)."""
+
+
+@dataclass(frozen=True)
+class WordSegment:
+    word: str
+    start: float
+    end: float
+
+
+@dataclass
+class AlignResult:
+    """Full output of a forced alignment: words, phones and what had to be guessed."""
+    phones: list[PhoneSegment]
+    words: list[WordSegment]
+    duration: float
+    guessed: dict[str, str] = field(default_factory=dict)  # OOV word -> method used
+    seconds: float = 0.0                                   # wall-clock compute time
+
+
+_lock = threading.Lock()
+_decoders: dict[str, object] = {}
+
+
+def _import_pocketsphinx():
+    try:
+        import pocketsphinx
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise AlignmentError("the 'pocketsphinx' package is not installed; install "
+                             "pocketsphinx>=5 (it ships the en-us model and dictionary)") from exc
+    return pocketsphinx
+
+
+def _decoder(kind: str):
+    """A cached decoder: 'align' (dictionary, no LM search needed), 'words' or 'allphone'."""
+    with _lock:
+        if kind not in _decoders:
+            ps = _import_pocketsphinx()
+            common = dict(samprate=SAMPLE_RATE, loglevel="FATAL")
+            if kind == "allphone":
+                # beams/weights as recommended for phonetic decoding in the CMUSphinx docs
+                _decoders[kind] = ps.Decoder(
+                    allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None,
+                    beam=1e-20, pbeam=1e-20, lw=2.0, bestpath=False, **common)
+            elif kind == "words":
+                _decoders[kind] = ps.Decoder(**common)
+            elif kind == "align":
+                # wide beams: a forced grammar is a single path, so pruning buys little speed
+                # and the default beams lose it on synthetic (TTS) speech
+                _decoders[kind] = ps.Decoder(bestpath=False, beam=1e-80, wbeam=1e-60,
+                                             pbeam=1e-80, **common)
+            else:
+                raise ValueError(f"unknown decoder kind {kind!r}")
+        return _decoders[kind]
+
+
+def to_pcm16(samples, sample_rate: int = SAMPLE_RATE) -> tuple[bytes, float]:
+    """Validate mono float/int16 audio, resample to 16 kHz, return (int16 bytes, duration s)."""
+    x = np.asarray(samples)
+    if x.ndim == 2 and min(x.shape) <= 2:
+        x = x.mean(axis=int(np.argmin(x.shape)))
+    if x.ndim != 1:
+        raise ValueError(f"audio must be mono 1-D samples, got shape {x.shape}")
+    if x.dtype == np.int16:
+        x = x.astype(np.float32) / 32768.0
+    x = x.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("audio contains NaN or infinite samples")
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    dur = len(x) / float(sample_rate)  # the caller's duration, not the resampled length
+    if int(sample_rate) != SAMPLE_RATE:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+        g = gcd(int(sample_rate), SAMPLE_RATE)
+        x = resample_poly(x, SAMPLE_RATE // g, int(sample_rate) // g).astype(np.float32)
+    if dur < MIN_DURATION:
+        raise ValueError(f"audio is {dur * 1000:.0f} ms long; need at least "
+                         f"{MIN_DURATION * 1000:.0f} ms of speech to align")
+    peak = float(np.max(np.abs(x)))
+    if peak > 1.0:  # clipped float input: scale rather than wrap
+        x = x / peak
+    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes(), dur
+
+
+def _prepare_words(decoder, words: list[str]) -> dict[str, str]:
+    """Make every word known to the decoder; returns {oov_word: method} for guessed ones."""
+    guessed: dict[str, str] = {}
+    for w in dict.fromkeys(words):
+        if decoder.lookup_word(w):
+            continue
+        phones, method = guess_pronunciation(w, decoder.lookup_word)
+        decoder.add_word(w, phones, True)
+        guessed[w] = method
+        log.warning("alignment: %r is not in the CMU dictionary; using %s pronunciation %s",
+                    w, method, phones)
+    return guessed
+
+
+def _clean_word(name: str) -> str | None:
+    """Dictionary word of an alignment entry, or None for silences/fillers."""
+    if name.startswith(("<", "[", "+")) or name in ("SIL", "sil"):
+        return None
+    return name.split("(")[0]
+
+
+def _phone_of(name: str) -> str:
+    try:
+        return normalize_phone(name)
+    except PhoneError:
+        return "SIL"  # filler phones (+NSN+, +BREATH+...)
+
+
+def tile_segments(raw: list[tuple[str, float, float]], duration: float) -> list[PhoneSegment]:
+    """Clip, sort, fill gaps with SIL and merge adjacent SILs so segments cover [0, duration]."""
+    out: list[PhoneSegment] = []
+    t = 0.0
+    for phone, a, b in sorted(raw, key=lambda r: r[1]):
+        a, b = max(a, t), min(b, duration)
+        if b - a < 1e-6:
+            continue
+        if a - t > 1e-6:
+            out.append(PhoneSegment("SIL", t, a))
+        out.append(PhoneSegment(phone, a, b))
+        t = b
+    if duration - t > 1e-6:
+        out.append(PhoneSegment("SIL", t, duration))
+    merged: list[PhoneSegment] = []
+    for seg in out:
+        if merged and seg.phone == "SIL" and merged[-1].phone == "SIL":
+            merged[-1] = PhoneSegment("SIL", merged[-1].start, seg.end)
+        else:
+            merged.append(seg)
+    if merged:
+        merged[-1] = PhoneSegment(merged[-1].phone, merged[-1].start, duration)
+    return merged
+
+
+def _run(decoder, pcm: bytes) -> None:
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+
+
+def _phone_pass(decoder, pcm: bytes, offset: float):
+    """Second (phone-level) pass after a word pass; returns words and raw phone tuples."""
+    decoder.set_alignment()
+    _run(decoder, pcm)
+    alignment = decoder.get_alignment()
+    words: list[WordSegment] = []
+    raw: list[tuple[str, float, float]] = []
+    if alignment is None:
+        return words, raw
+    for w in alignment:
+        ws, we = offset + w.start / FRAME_RATE, offset + (w.start + w.duration) / FRAME_RATE
+        word = _clean_word(w.name)
+        if word is not None:
+            words.append(WordSegment(word, ws, we))
+        for p in w:
+            ps_, pe = offset + p.start / FRAME_RATE, offset + (p.start + p.duration) / FRAME_RATE
+            raw.append(("SIL" if word is None else _phone_of(p.name), ps_, pe))
+    return words, raw
+
+
+def word_pass(samples, transcript: str, sample_rate: int = SAMPLE_RATE):
+    """Word-level forced alignment only (one pass; cheap even for long recordings).
+
+    Returns ``[(word | None, start, end)]`` in seconds, ``None`` marking silences/fillers, and
+    the {oov: method} dict. Used by ``align_long`` to find safe places to cut.
+    """
+    pcm, duration = to_pcm16(samples, sample_rate)
+    words = normalize_transcript(transcript)
+    if not words:
+        raise ValueError(f"transcript {transcript!r} contains no words to align")
+    dec = _decoder("align")
+    with _lock:
+        guessed = _prepare_words(dec, words)
+        try:
+            dec.set_align_text(" ".join(words))
+            _run(dec, pcm)
+            segs = [(_clean_word(s.word), s.start_frame / FRAME_RATE,
+                     (s.end_frame + 1) / FRAME_RATE) for s in (dec.seg() or [])]
+        except RuntimeError as exc:
+            raise AlignmentError(f"PocketSphinx word alignment failed: {exc}") from exc
+        finally:
+            dec.activate_search()
+    if not segs:
+        raise AlignmentError(
+            f"PocketSphinx could not align {len(words)} words to {duration:.1f} s of audio; "
+            f"check that the transcript matches the recording")
+    return segs, guessed
+
+
+def align_detailed(samples, transcript: str, sample_rate: int = SAMPLE_RATE) -> AlignResult:
+    """Forced alignment with words, phones, guessed pronunciations and timing (see ``align``)."""
+    import time
+
+    t0 = time.perf_counter()
+    pcm, duration = to_pcm16(samples, sample_rate)
+    words = normalize_transcript(transcript)
+    if not words:
+        raise ValueError(f"transcript {transcript!r} contains no words to align; pass the "
+                         f"spoken text, or use recognize_phones() when there is none")
+    dec = _decoder("align")
+    with _lock:  # a decoder is not re-entrant
+        guessed = _prepare_words(dec, words)
+        try:
+            dec.set_align_text(" ".join(words))
+            _run(dec, pcm)
+            if not list(dec.seg() or []):
+                raise AlignmentError(
+                    f"PocketSphinx could not align {len(words)} words to {duration:.1f} s of "
+                    f"audio (no path reached the end). Check that the transcript matches the "
+                    f"recording; for recordings longer than ~30 s use align_long().")
+            out_words, raw = _phone_pass(dec, pcm, 0.0)
+        except RuntimeError as exc:
+            if isinstance(exc, AlignmentError):
+                raise
+            raise AlignmentError(f"PocketSphinx alignment failed: {exc}") from exc
+        finally:
+            dec.activate_search()
+    if not out_words:
+        raise AlignmentError("PocketSphinx returned an empty phone alignment; check that the "
+                             "transcript matches the audio")
+    return AlignResult(tile_segments(raw, duration), out_words, duration, guessed,
+                       time.perf_counter() - t0)
+
+
+def align(samples16k, transcript: str, sample_rate: int = SAMPLE_RATE) -> list[PhoneSegment]:
+    """Phone timings of ``transcript`` spoken in ``samples16k`` (mono, 16 kHz by default).
+
+    Text is normalised (case, punctuation, numbers); words missing from the CMU dictionary get
+    a guessed pronunciation with a logged warning. Segments cover the whole clip, with ``SIL``
+    for leading/trailing silence and pauses. Raises ``AlignmentError`` when the audio and the
+    transcript cannot be matched.
+    """
+    return align_detailed(samples16k, transcript, sample_rate).phones
+
+
+RECOGNIZERS = ("allphone", "words")
+
+
+def recognize_phones(samples16k, method: str = "allphone",
+                     sample_rate: int = SAMPLE_RATE) -> list[PhoneSegment]:
+    """Phone timings without a transcript.
+
+    ``"allphone"`` (default): phonetic decoding with the bundled English phone trigram LM; fast
+    (about 0.1x real time) and not limited to dictionary words. ``"words"``: English word
+    decoding, then forced alignment of the recognised words; slower. See
+    ``docs/baseline_metrics.md`` for their accuracy against forced alignment on real speech.
+    """
+    if method not in RECOGNIZERS:
+        raise ValueError(f"unknown recognition method {method!r}; use one of {RECOGNIZERS}")
+    pcm, duration = to_pcm16(samples16k, sample_rate)
+    if method == "allphone":
+        dec = _decoder("allphone")
+        with _lock:
+            try:
+                _run(dec, pcm)
+                raw = [(_phone_of(s.word), s.start_frame / FRAME_RATE,
+                        (s.end_frame + 1) / FRAME_RATE) for s in (dec.seg() or [])]
+            except RuntimeError as exc:
+                raise AlignmentError(f"PocketSphinx phone decoding failed: {exc}") from exc
+        return tile_segments(raw, duration)
+    dec = _decoder("words")
+    with _lock:
+        try:
+            _run(dec, pcm)
+            hyp = dec.hyp()
+        except RuntimeError as exc:
+            raise AlignmentError(f"PocketSphinx word decoding failed: {exc}") from exc
+    text = hyp.hypstr if hyp is not None else ""
+    if not text.strip():
+        return [PhoneSegment("SIL", 0.0, duration)]
+    return align(np.frombuffer(pcm, dtype="<i2"), text)
