@@ -27,11 +27,10 @@ def plot_audio_analysis(clip, png_path: Path, fps: float = FPS, title: str | Non
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .loudness import activity_thresholds, loudness_envelope, mask_to_intervals
+    from .loudness import activity_thresholds, mask_to_intervals
 
     env = clip.envelope(fps)
-    env2 = loudness_envelope(clip.samples, clip.sample_rate, fps, window=2.0 / fps)  # what the mask sees
-    on, off = activity_thresholds(env2)
+    on, off = activity_thresholds(env)
     mask = clip.active_mask(fps)
     t_audio = np.arange(clip.samples.size) / clip.sample_rate
     t_frames = (np.arange(env.size) + 0.5) / fps
@@ -52,12 +51,11 @@ def plot_audio_analysis(clip, png_path: Path, fps: float = FPS, title: str | Non
     for a, b in speech:
         ax.axvspan(a, b, color="tab:green", alpha=0.12, lw=0)
     ax.step(t_frames, env, where="mid", color="tab:orange", lw=1.2, label=f"RMS per frame ({fps:g} fps)")
-    ax.plot(t_frames, env2, color="0.5", lw=0.8, ls=":", label="2-frame window (detector input)")
     ax.axhline(on, color="tab:red", lw=0.8, ls="--", label=f"speech on {on:.0f} dB")
     ax.axhline(off, color="tab:purple", lw=0.8, ls="--", label=f"speech off {off:.0f} dB")
     ax.set_ylabel("dBFS")
     ax.set_ylim(max(-100.0, float(np.min(env)) - 5), 20)
-    ax.legend(loc="upper right", fontsize=7, ncol=4, framealpha=0.9)
+    ax.legend(loc="upper right", fontsize=7, ncol=3, framealpha=0.9)
     ax = axes[2]
     ax.step(t_frames, mask.astype(int), where="mid", color="tab:green")
     ax.fill_between(t_frames, mask.astype(int), step="mid", color="tab:green", alpha=0.3)

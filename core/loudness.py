@@ -188,7 +188,7 @@ def hysteresis_mask(env_db, on_db: float, off_db: float) -> np.ndarray:
     return out
 
 
-def clean_mask(mask, fps: float, *, min_silence: float = 0.2, min_speech: float = 0.06,
+def clean_mask(mask, fps: float, *, min_silence: float = 0.2, min_speech: float = 0.1,
                pad: float = 0.0) -> np.ndarray:
     """Fill pauses shorter than ``min_silence`` s between speech, drop speech bursts shorter than
     ``min_speech`` s, then widen speech by ``pad`` s on both sides."""
@@ -224,15 +224,16 @@ def activity_thresholds(env_db) -> tuple[float, float]:
 
 
 def active_mask(samples, sample_rate, fps: float = 30.0, *, num_frames: int | None = None,
-                min_silence: float = 0.2, min_speech: float = 0.06, pad: float = 0.0,
+                min_silence: float = 0.2, min_speech: float = 0.1, pad: float = 0.0,
                 thresholds: tuple[float, float] | None = None) -> np.ndarray:
     """Speech (True) vs silence (False) per motion frame, bool ``[num_frames]``.
 
-    Energy-based: envelope with a 2-frame window, adaptive hysteresis thresholds
+    Energy-based: the per-frame envelope (each frame's own interval, so a frame is speech when
+    its interval holds speech energy -- no widening), adaptive hysteresis thresholds
     (``activity_thresholds``, or explicit ``(on_db, off_db)``), then ``clean_mask`` rules
     (pauses < ``min_silence`` s are bridged, so stop closures inside words stay "speech").
     """
-    env = loudness_envelope(samples, sample_rate, fps, num_frames=num_frames, window=2.0 / fps)
+    env = loudness_envelope(samples, sample_rate, fps, num_frames=num_frames)
     on, off = activity_thresholds(env) if thresholds is None else thresholds
     return clean_mask(hysteresis_mask(env, on, off), fps, min_silence=min_silence,
                       min_speech=min_speech, pad=pad)
