@@ -190,6 +190,7 @@ class ChoreographyEngine:
     """Phones (PocketSphinx) -> rule-based ARKit choreography; no learned weights involved."""
 
     name = ENGINE_CHOREOGRAPHY
+    device = "CPU"
 
     def __init__(self, reason: str = "no learned model installed"):
         self.label = f"choreography ({reason})"
@@ -233,6 +234,7 @@ class LearnedEngine:
         self.checkpoint = Path(checkpoint)
         self.label = f"learned model ({self.checkpoint.name})"
         self._model = None
+        self.device = "CPU"
 
     def load(self):
         if self._model is None:
@@ -243,6 +245,7 @@ class LearnedEngine:
                                   f"here ({exc})") from exc
             try:
                 self._model = Parley.from_pretrained(self.checkpoint)
+                self.device = str(getattr(self._model, "device", "cpu")).upper()
             except (OSError, ValueError, KeyError) as exc:
                 raise EngineError(f"could not load the model from {self.checkpoint}: {exc}") from exc
         return self._model
@@ -253,13 +256,11 @@ class LearnedEngine:
         model = self.load()
         step(0.3, "running model")
         w = model.generate(samples, emotion=emotion, intensity=intensity, fps=MODEL_FPS)
-        segments = []
-        if transcript:
-            try:
-                from . import alignment
-                segments = list(alignment.align(samples, transcript))
-            except ImportError:
-                segments = []
+        step(0.8, "timing phones for QA")
+        try:  # phone timings are only used for the QA figures here
+            segments = ChoreographyEngine().phones(samples, transcript)
+        except EngineError:
+            segments = []
         return np.asarray(w, dtype=np.float32), segments
 
 
@@ -285,19 +286,35 @@ def loudness_per_frame(samples: np.ndarray, fps: float, num_frames: int) -> np.n
 
 
 # ------------------------------------------------------------------------------------------- QA
-def take_qa(weights30: np.ndarray, segments, samples: np.ndarray) -> dict:
-    """QA figures of a take from ``core.evaluation`` (empty dict when that module is absent)."""
+def _plain(v):
+    """JSON-safe copy of a metric value (numpy scalars -> float/int, NaN -> None)."""
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, (np.integer, int)) and not isinstance(v, bool):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return float(v) if np.isfinite(v) else None
+    return v if isinstance(v, (str, bool, type(None))) else str(v)
+
+
+def take_qa(weights30: np.ndarray, segments, samples: np.ndarray, rig=None) -> dict:
+    """GT-free QA of a take (``core.evaluation.evaluate_take``) on the head's own rig.
+
+    The lip metrics are measured on FLAME geometry, so they need ``rig`` (a ``core.rig`` rig of
+    the target head) and phone timings; otherwise ``{"unavailable": reason}``.
+    """
+    if rig is None:
+        return {"unavailable": "QA needs a FLAME-topology head"}
+    if not segments:
+        return {"unavailable": "QA needs phone timings (none were recognised)"}
+    from .evaluation import evaluate_take
     try:
-        from . import evaluation
-    except ImportError:
-        return {}
-    fn = getattr(evaluation, "take_report", None) or getattr(evaluation, "qa_report", None)
-    if fn is None:
-        return {}
-    try:
-        return dict(fn(weights30, segments, samples, fps=MODEL_FPS))
-    except (ValueError, TypeError, KeyError) as exc:
-        return {"error": f"QA failed: {exc}"}
+        m = evaluate_take(weights30, MODEL_FPS, segments, samples, rig=rig)
+    except (ValueError, KeyError, IndexError) as exc:
+        return {"unavailable": f"QA failed: {exc}"}
+    out = {k: _plain(v) for k, v in m.items() if k != "bilabial_failures"}
+    out["bilabial_failures"] = _plain(list(m.get("bilabial_failures") or [])[:10])
+    return out
 
 
 # ----------------------------------------------------------------------------------- main entry
@@ -317,6 +334,7 @@ def versions(engine=None) -> dict:
     out = {"parley": parley_version(), "numpy": np.__version__}
     if engine is not None:
         out["engine"] = engine.label
+        out["device"] = getattr(engine, "device", "CPU")
         if isinstance(engine, LearnedEngine):
             out["model"] = str(engine.checkpoint)
     return out
@@ -326,9 +344,10 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
                   transcript: Optional[str] = None, progress: Optional[ProgressFn] = None,
                   should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
                   model_path: Optional[str | Path] = None, seed: int = 0,
-                  start_offset: float = 0.0) -> Take:
+                  start_offset: float = 0.0, qa_rig=None) -> Take:
     """Generate a take for 16 kHz mono ``samples`` at the scene frame rate ``fps``.
 
+    ``qa_rig``: the target head's rig, for the QA figures (see :func:`take_qa`).
     Deterministic for equal inputs and ``seed``. Raises ValueError for unusable input,
     :class:`EngineError` when the engine cannot run and :class:`Cancelled` when
     ``should_cancel()`` turns true.
@@ -368,7 +387,7 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     step(0.9, "resampling to scene frame rate")
     weights = resample_motion(w30, MODEL_FPS, fps, num_scene_frames(duration, fps))
     t = time.perf_counter()
-    qa = take_qa(w30, segments, x)
+    qa = take_qa(w30, segments, x, qa_rig)
     timings["qa"] = time.perf_counter() - t
     step(1.0, "done")
     timings["total"] = time.perf_counter() - t0
