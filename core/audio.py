@@ -1,8 +1,8 @@
 """Audio in: any file or array -> float32 mono 16 kHz ``AudioClip`` with loudness statistics.
 
 Formats: decoding is done by libsndfile through ``soundfile``. Verified here with libsndfile 1.2.2:
-WAV (PCM 8/16/24/32-bit, float, also WAVEX/RF64/W64), FLAC, OGG (Vorbis and Opus), MP3 (needs
-libsndfile >= 1.1; ``MP3_SUPPORTED`` says whether this install has it), AIFF, CAF. Not supported:
+WAV (PCM 8/16/24/32-bit, float, double; also WAVEX/RF64/W64), FLAC (16/24-bit), OGG (Vorbis and
+Opus), MP3 (needs libsndfile >= 1.1; ``MP3_SUPPORTED`` says whether this install has it), AIFF, CAF. Not supported:
 AAC/M4A/MP4, WMA, video containers -- convert them first, e.g.
 ``ffmpeg -i input.m4a -ac 1 -ar 16000 output.wav`` (Blender users: mix down the sound strip).
 
@@ -33,6 +33,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from . import loudness as _ld
+from .loudness import active_mask, loudness_envelope, split_silence  # noqa: F401  (re-exported)
 
 TARGET_RATE = 16000
 MIN_RATE = 8000
@@ -41,7 +42,7 @@ MAX_DURATION_S = 30 * 60.0
 MAX_CHANNELS = 64
 MP3_SUPPORTED = "MP3" in sf.available_formats()
 SUPPORTED_FORMATS = ("WAV", "FLAC", "OGG (Vorbis/Opus)") + (("MP3",) if MP3_SUPPORTED else ()) + ("AIFF", "CAF")
-_UNSUPPORTED_EXT = {".m4a", ".aac", ".mp4", ".m4v", ".mov", ".wma", ".webm", ".mkv", ".avi", ".opus", ".amr"}
+_UNSUPPORTED_EXT = {".m4a", ".aac", ".mp4", ".m4v", ".mov", ".wma", ".webm", ".mkv", ".avi", ".amr"}
 _CONVERT_HINT = "convert it first, e.g. `ffmpeg -i INPUT -ac 1 -ar 16000 output.wav`"
 
 
@@ -187,7 +188,7 @@ class AudioClip:
 
 # -- helpers ------------------------------------------------------------------------------------
 def _check_rate(rate, name: str) -> int:
-    if isinstance(rate, float) and rate.is_integer():
+    if isinstance(rate, (float, np.floating)) and float(rate).is_integer():
         rate = int(rate)
     if not isinstance(rate, (int, np.integer)) or isinstance(rate, bool):
         raise AudioSampleRateError(f"{name}: sample rate must be a whole number of Hz, got {rate!r}")

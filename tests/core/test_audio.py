@@ -36,15 +36,17 @@ def dominant_freq(x, rate):
 # ---------------------------------------------------------------------------------- formats
 @pytest.mark.parametrize("fmt,subtype,ext", [
     ("WAV", "PCM_16", "wav"), ("WAV", "PCM_24", "wav"), ("WAV", "FLOAT", "wav"), ("WAV", "PCM_U8", "wav"),
-    ("FLAC", "PCM_16", "flac"), ("OGG", "VORBIS", "ogg"), ("AIFF", "PCM_16", "aiff"),
+    ("FLAC", "PCM_16", "flac"), ("FLAC", "PCM_24", "flac"), ("OGG", "VORBIS", "ogg"), ("OGG", "OPUS", "opus"),
+    ("AIFF", "PCM_16", "aiff"), ("RF64", "PCM_16", "wav"), ("CAF", "PCM_16", "caf"),
 ])
 def test_container_formats_roundtrip(tmp_path, fmt, subtype, ext):
-    x = tone(440, 1.0, 44100, amp=0.5)
+    rate = 48000 if subtype == "OPUS" else 44100  # Opus only allows 8/12/16/24/48 kHz
+    x = tone(440, 1.0, rate, amp=0.5)
     p = tmp_path / f"t.{ext}"
-    sf.write(p, x, 44100, format=fmt, subtype=subtype)
+    sf.write(p, x, rate, format=fmt, subtype=subtype)
     clip = A.load_audio(p)
     assert clip.source_format == f"{fmt}/{subtype}"
-    assert clip.sample_rate == 16000 and clip.source_rate == 44100 and clip.source_channels == 1
+    assert clip.sample_rate == 16000 and clip.source_rate == rate and clip.source_channels == 1
     assert clip.samples.dtype == np.float32 and clip.samples.ndim == 1
     assert clip.duration == pytest.approx(1.0, abs=1e-3)
     assert dominant_freq(clip.samples, 16000) == pytest.approx(440, abs=2)
@@ -144,6 +146,7 @@ def test_from_array_integer_pcm_and_layout():
         A.AudioClip.from_array(np.array(["a", "b"]), 16000)
     with pytest.raises(A.AudioSampleRateError, match="whole number"):
         A.AudioClip.from_array(np.zeros(100, np.float32), 16000.5)
+    assert A.AudioClip.from_array(tone(440, 0.1), np.float32(16000)).sample_rate == 16000
 
 
 # ---------------------------------------------------------------------------------- errors
