@@ -1,0 +1,65 @@
+"""Render every ARKit shape at weight 1 on FLAME heads into labelled contact sheets (docs/).
+
+Usage: .venv/bin/python scripts/make_contact_sheet.py [--flame ../shared/flame] [--out docs]
+                                                      [--size 200] [--heads template sample]
+Each tile is the head (face crop, slight 3/4 view) with the shape applied; the skin is tinted
+blue where the shape moves vertices (deeper = larger displacement), so the region is visible.
+Reads the FLAME heads from ../shared (never copied into the repository).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from core import preview  # noqa: E402
+from core.arkit import ARKIT_NAMES  # noqa: E402
+from core.rig import FlameRig, region  # noqa: E402
+
+SKIN = np.array([0.80, 0.66, 0.58])
+TINT = np.array([0.30, 0.45, 0.95])
+
+
+def tiles_for(rig: FlameRig, size: int, yaw: float):
+    crop = np.r_[region("face"), region("left_eyeball"), region("right_eyeball")]
+    view = preview.fit_view(rig.neutral, yaw_deg=yaw, region=crop, margin=1.05)
+    imgs = [preview.render(rig.neutral, rig.faces, size, view)]
+    labels = ["neutral"]
+    for i, name in enumerate(ARKIT_NAMES):
+        mag = np.linalg.norm(rig.deltas[i], axis=1) * 1000.0          # mm
+        t = np.clip(mag / 4.0, 0, 1)[:, None] * 0.7
+        colors = SKIN[None] * (1 - t) + TINT[None] * t
+        imgs.append(preview.render(rig.shape(name), rig.faces, size, view, vertex_colors=colors))
+        labels.append(f"{name} {mag.max():.1f}mm")
+    return imgs, labels
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--flame", default=str(ROOT.parent / "shared" / "flame"))
+    ap.add_argument("--out", default=str(ROOT / "docs"))
+    ap.add_argument("--size", type=int, default=200)
+    ap.add_argument("--yaw", type=float, default=14.0)
+    ap.add_argument("--heads", nargs="+", default=["template", "sample"])
+    args = ap.parse_args()
+    for head in args.heads:
+        t0 = time.time()
+        rig = FlameRig.from_ply(Path(args.flame) / f"FLAME_{head}.ply")
+        imgs, labels = tiles_for(rig, args.size, args.yaw)
+        sheet = preview.contact_sheet(
+            imgs, labels, cols=9,
+            title=f"Parley ARKit rig on FLAME_{head}.ply: every shape at weight 1 "
+                  "(blue = displaced; FLAME topology: Li et al. 2017, CC BY 4.0)")
+        out = Path(args.out) / f"rig_contact_sheet_{head}.png"
+        preview.save_png(out, sheet)
+        print(f"{out}: {sheet.shape[1]}x{sheet.shape[0]}, {out.stat().st_size / 1e3:.0f} kB, "
+              f"{time.time() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
