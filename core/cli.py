@@ -30,6 +30,8 @@ import sys
 COMMAND_MODULES: tuple[str, ...] = (
     "audio",
     "demo",
+    "corpus",
+    "model",
 )
 
 PROG = "python -m core"
