@@ -165,14 +165,7 @@ def build_item(item: dict, out: str, intensities, augment_strength: float, motio
     frames = int(round(duration * FPS))
     from ..loudness import loudness_envelope
     loud = loudness_envelope(clean, SR, FPS, num_frames=frames)
-    motion = {}
-    for emotion, intensity in motion_keys(intensities):
-        m = np.asarray(motion_fn(segs, duration, fps=FPS, emotion=emotion, intensity=intensity,
-                                 loudness=loud, seed=item["seed"]), dtype=np.float32)
-        if m.shape != (frames, 52):
-            raise RuntimeError(f"motion function returned shape {m.shape} for {item['id']}, "
-                               f"expected ({frames}, 52)")
-        motion[motion_key(emotion, intensity)] = np.clip(m, 0.0, 1.0)
+    motion = make_motion(segs, duration, loud, item["seed"], intensities, motion_fn, item["id"])
     iid = item["id"]
     rel = {"audio": f"audio/{iid}.wav", "phones": f"phones/{iid}.json",
            "motion": f"motion/{iid}.npz"}
@@ -180,7 +173,9 @@ def build_item(item: dict, out: str, intensities, augment_strength: float, motio
                   lambda p: sf.write(p, y, SR, subtype="PCM_16", format="WAV"))
     _atomic_write(out_dir / rel["phones"], lambda p: p.write_text(json.dumps(
         {"segments": [[s.phone, round(s.start, 5), round(s.end, 5)] for s in segs],
-         "source": source})))
+         "source": source,
+         # the talker's loudness (dB/frame, before background noise): lets motion be remade
+         "loudness_db": [round(float(v), 2) for v in loud]})))
 
     def _npz(p):
         with open(p, "wb") as f:
@@ -194,6 +189,44 @@ def build_item(item: dict, out: str, intensities, augment_strength: float, motio
     _atomic_write(out_dir / "items" / f"{iid}.json",
                   lambda p: p.write_text(json.dumps(record, sort_keys=True)))
     return record
+
+
+def make_motion(segs, duration, loud, seed, intensities, motion_fn, iid="") -> dict:
+    """Motion for every emotion key of the same audio (content-emotion pairs)."""
+    frames = int(round(duration * FPS))
+    motion = {}
+    for emotion, intensity in motion_keys(intensities):
+        m = np.asarray(motion_fn(segs, duration, fps=FPS, emotion=emotion, intensity=intensity,
+                                 loudness=loud, seed=seed), dtype=np.float32)
+        if m.shape != (frames, 52):
+            raise RuntimeError(f"motion function returned shape {m.shape} for {iid}, "
+                               f"expected ({frames}, 52)")
+        motion[motion_key(emotion, intensity)] = np.clip(m, 0.0, 1.0)
+    return motion
+
+
+def remake_motion(out, intensities=INTENSITIES, motion_fn=None, progress: bool = True) -> int:
+    """Recompute every item's motion from its stored phones and loudness (after the
+    choreography changed), without re-synthesising audio. Returns the item count."""
+    from .dataset import load_manifest, load_phones
+    fn = motion_fn or default_motion_fn()
+    out = Path(out)
+    recs = load_manifest(out)
+    for n, r in enumerate(recs, 1):
+        data = json.loads((out / r["phones"]).read_text())
+        if "loudness_db" not in data:
+            raise ValueError(f"{r['phones']} has no loudness_db; rebuild this corpus")
+        segs = load_phones(out / r["phones"])
+        motion = make_motion(segs, r["duration"], np.asarray(data["loudness_db"], np.float32),
+                             r["augment"]["seed"], intensities, fn, r["id"])
+
+        def _npz(p, motion=motion):
+            with open(p, "wb") as f:
+                np.savez_compressed(f, **motion)
+        _atomic_write(out / r["motion"], _npz)
+        if progress and n % 200 == 0:
+            print(f"corpus: motion remade for {n}/{len(recs)} items", file=sys.stderr, flush=True)
+    return len(recs)
 
 
 def _worker(args):

@@ -24,6 +24,10 @@ def register_cli(sub) -> None:
     c = csub.add_parser("check", help="load every item of a corpus and print its stats")
     c.add_argument("--out", default="data/corpus")
     c.set_defaults(func=_run_check)
+    m = csub.add_parser("remotion", help="recompute motion from stored phones + loudness "
+                                         "(after a choreography change; no TTS)")
+    m.add_argument("--out", default="data/corpus")
+    m.set_defaults(func=_run_remotion)
     p.set_defaults(func=lambda args: (p.print_help(sys.stderr), 2)[1])
 
 
@@ -63,4 +67,11 @@ def _run_check(args) -> int:
     for r in recs:
         load_item(args.out, r, with_audio=True, with_motion=True)
     print(json.dumps(corpus_stats(recs), indent=1))
+    return 0
+
+
+def _run_remotion(args) -> int:
+    from .builder import remake_motion
+    n = remake_motion(args.out)
+    print(f"motion remade for {n} items in {args.out}")
     return 0

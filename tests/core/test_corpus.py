@@ -158,6 +158,18 @@ def test_tiny_build_manifest_splits_determinism_resume(tmp_path):
     assert [r["id"] for r in load_manifest(a)][:6] == [r["id"] for r in recs]
     st = json.loads((a / "stats.json").read_text())
     assert st["hours_total"] > 0 and st["size_bytes"] > 0 and "generation_seconds_total" in st
+    # motion can be remade from stored phones + loudness, audio untouched
+    from core.corpus.builder import remake_motion
+    audio = _hashes(a)
+
+    def doubled(*args, **kw):
+        return simple_motion(*args, **kw) * 0.5
+    assert remake_motion(a, motion_fn=doubled, progress=False) == 8
+    assert _hashes(a) == audio
+    r0 = load_manifest(a)[0]
+    again = load_item(a, r0).motion["happy@1.00"]
+    assert again[:, 24].max() == pytest.approx(0.25, abs=1e-6)
+    assert again[:, 1].max() == pytest.approx(0.005, abs=1e-6)
 
 
 def test_build_rejects_voice_that_is_not_installed(tmp_path):
