@@ -8,8 +8,9 @@ AAC/M4A/MP4, WMA, video containers -- convert them first, e.g.
 
 Input limits: sample rate 8-192 kHz, any number of channels (mono = mean of channels), at most
 ``MAX_DURATION_S`` (30 minutes) unless ``max_duration`` says otherwise. The length is read from the
-header (``sf.info``) before anything is decoded. Peak memory while loading is about
-4 bytes x source rate x duration (e.g. 350 MB for 30 minutes at 48 kHz).
+header before anything is decoded. Decoding, downmix and resampling run block by block
+(``StreamResampler``), so the source-rate signal is never held whole; the 16 kHz result and its
+analysis need roughly 20 bytes per output sample (about 0.6 GB peak for 29 minutes).
 
 Resampling: ``scipy.signal.resample_poly`` with the exact rational factor (44.1 -> 16 kHz is
 160/441), which keeps pitch, level and timing (tested with sines and clicks).
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
+from scipy.signal import firwin, resample_poly
 
 from . import loudness as _ld
 from .loudness import active_mask, loudness_envelope, split_silence  # noqa: F401  (re-exported)
@@ -143,7 +144,14 @@ class AudioClip:
     @classmethod
     def _from_mono(cls, mono: np.ndarray, rate: int, channels: int, fmt: str, target_rate: int,
                    source_path: str | None, name: str) -> "AudioClip":
-        out = resample(mono, rate, target_rate)
+        clipped = int(np.count_nonzero(np.abs(mono) >= 0.999))
+        return cls._finish(resample(mono, rate, target_rate), target_rate, rate, channels, fmt, clipped,
+                           source_path, name)
+
+    @classmethod
+    def _finish(cls, out: np.ndarray, target_rate: int, rate: int, channels: int, fmt: str, clipped: int,
+                source_path: str | None, name: str) -> "AudioClip":
+        """Loudness statistics and warnings on the resampled mono signal."""
         stats = _ld.loudness_stats(out, target_rate)
         notes = []
         if stats["silent"]:
@@ -152,12 +160,11 @@ class AudioClip:
                          f"track is not muted or empty")
         elif stats["active_ratio"] == 0.0:
             notes.append(f"{name}: no speech-like activity found (peak {stats['peak_dbfs']:.1f} dBFS)")
-        clipped = int(np.count_nonzero(np.abs(mono) >= 0.999))
         if clipped >= 3:
             notes.append(f"{name}: {clipped} samples at or over full scale (clipping); loudness-driven "
                          f"motion may be exaggerated")
         for n in notes:
-            _warnings.warn(n, AudioWarning, stacklevel=3)
+            _warnings.warn(n, AudioWarning, stacklevel=4)
         return cls(samples=out, sample_rate=int(target_rate), source_rate=int(rate),
                    source_channels=int(channels), source_format=fmt,
                    duration=out.size / float(target_rate), warnings=tuple(notes),
@@ -241,6 +248,61 @@ def resample(samples, source_rate: int, target_rate: int = TARGET_RATE) -> np.nd
     return resample_poly(x, ratio.numerator, ratio.denominator).astype(np.float32, copy=False)
 
 
+class StreamResampler:
+    """``resample`` fed block by block, with the same output (to float rounding).
+
+    Why: a 30-minute 48 kHz file then never sits in memory at its source rate. Each chunk starts at
+    a multiple of ``down`` input samples (so its outputs land on the global output grid) and is
+    filtered with ``margin`` extra input samples on both sides, more than the filter's reach.
+    """
+
+    def __init__(self, source_rate: int, target_rate: int = TARGET_RATE, chunk: int = 1 << 18):
+        r = Fraction(int(target_rate), int(source_rate))
+        self.up, self.down = r.numerator, r.denominator
+        self._parts: list[np.ndarray] = []
+        self._buf = np.zeros(0, np.float32)
+        self._buf_start = 0   # input index of _buf[0]
+        self._next = 0        # input index where the next chunk starts (a multiple of down)
+        self.n_in = 0
+        if r != 1:
+            max_rate = max(self.up, self.down)
+            half = 10 * max_rate  # the filter resample_poly designs by default
+            self._h = firwin(2 * half + 1, 1.0 / max_rate, window=("kaiser", 5.0)).astype(np.float32)
+            reach = half // self.up + 2
+            self.margin = self.down * -(-reach // self.down)
+            self.chunk = self.down * max(1, chunk // self.down)
+
+    def push(self, block: np.ndarray) -> None:
+        x = np.asarray(block, dtype=np.float32)
+        self.n_in += x.size
+        if self.up == self.down:
+            self._parts.append(x.copy())
+            return
+        self._buf = np.concatenate([self._buf, x])
+        while self.n_in - self._next >= self.chunk + self.margin:
+            self._emit(self._next + self.chunk, final=False)
+
+    def _emit(self, end: int, final: bool) -> None:
+        start = self._next
+        a = max(0, start - self.margin)
+        b = self.n_in if final else end + self.margin
+        seg = self._buf[a - self._buf_start:b - self._buf_start]
+        y = resample_poly(seg, self.up, self.down, window=self._h)
+        j0 = (start - a) * self.up // self.down
+        j1 = y.size if final else (end - a) * self.up // self.down
+        self._parts.append(y[j0:j1].astype(np.float32, copy=False))
+        self._next = end
+        keep = max(0, end - self.margin)
+        self._buf = self._buf[keep - self._buf_start:]
+        self._buf_start = keep
+
+    def finish(self) -> np.ndarray:
+        if self.up != self.down and self.n_in > self._next:
+            self._emit(self.n_in, final=True)
+        self._buf = np.zeros(0, np.float32)
+        return np.concatenate(self._parts) if self._parts else np.zeros(0, np.float32)
+
+
 def _decode(handle, name: str, max_duration: float | None, target_rate: int, source_path: str | None) -> AudioClip:
     """Shared body of ``load_audio``/``decode_bytes``: header checks, then block-wise decode."""
     try:
@@ -251,20 +313,23 @@ def _decode(handle, name: str, max_duration: float | None, target_rate: int, sou
             if frames == 0:
                 raise AudioEmptyError(f"{name} has no audio samples (zero length); record or export it again")
             _check_length(frames / rate, max_duration, name)
-            mono_parts = []
-            done = 0
+            stream = StreamResampler(rate, target_rate)
+            clipped = 0
             for block in f.blocks(blocksize=1 << 18, dtype="float32", always_2d=True):
-                _check_finite(block, name, rate, offset=done)
-                done += block.shape[0]
-                mono_parts.append(block.mean(axis=1) if channels > 1 else block[:, 0].copy())
+                _check_finite(block, name, rate, offset=stream.n_in)
+                mono = block.mean(axis=1) if channels > 1 else block[:, 0]
+                clipped += int(np.count_nonzero(np.abs(mono) >= 0.999))
+                stream.push(mono)
+                if max_duration is not None and stream.n_in > (max_duration + 1.0) * rate:
+                    _check_length(stream.n_in / rate, max_duration, name)  # header under-reported
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, EOFError) as exc:
         raise _decode_error(name, source_path, exc) from None
-    mono = np.concatenate(mono_parts) if mono_parts else np.zeros(0, np.float32)
-    if mono.size == 0:
+    if stream.n_in == 0:
         raise AudioEmptyError(f"{name}: decoded to zero samples (the file may be truncated); export it again")
-    return AudioClip._from_mono(mono, rate, channels, fmt, target_rate, source_path, name)
+    out = stream.finish()
+    return AudioClip._finish(out, target_rate, rate, channels, fmt, clipped, source_path, name)
 
 
 def _decode_error(name: str, source_path: str | None, exc: Exception) -> AudioDecodeError:

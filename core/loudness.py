@@ -39,10 +39,19 @@ _REL_GATE = -10.0
 
 
 def _as_mono(samples) -> np.ndarray:
+    """1-D float array; float32 stays float32 (long clips), sums below are taken in float64."""
     x = np.asarray(samples)
     if x.ndim != 1:
         raise ValueError(f"expected mono samples as a 1-D array, got shape {x.shape}")
-    return x.astype(np.float64, copy=False)
+    return x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+
+
+def _csum_sq(x: np.ndarray) -> np.ndarray:
+    """[0, x0^2, x0^2+x1^2, ...] accumulated in float64."""
+    c = np.empty(x.size + 1, dtype=np.float64)
+    c[0] = 0.0
+    np.cumsum(np.square(x), dtype=np.float64, out=c[1:])
+    return c
 
 
 def _check_rate(sample_rate) -> float:
@@ -67,7 +76,7 @@ def peak_dbfs(samples) -> float:
 
 def rms_dbfs(samples) -> float:
     x = _as_mono(samples)
-    return float(to_db(np.mean(x * x) if x.size else 0.0, power=True))
+    return float(to_db(np.mean(np.square(x), dtype=np.float64) if x.size else 0.0, power=True))
 
 
 def k_weighting_sos(sample_rate: float) -> np.ndarray:
@@ -103,12 +112,12 @@ def integrated_loudness(samples, sample_rate) -> float:
     fs = _check_rate(sample_rate)
     if x.size == 0:
         return DB_FLOOR
-    y = signal.sosfilt(k_weighting_sos(fs), x)
+    y = signal.sosfilt(k_weighting_sos(fs).astype(x.dtype), x)
     block, step = int(round(_BLOCK_S * fs)), int(round(_STEP_S * fs))
     if y.size <= block:
-        z = np.array([np.mean(y * y)])
+        z = np.array([np.mean(np.square(y), dtype=np.float64)])
     else:
-        c = np.concatenate([[0.0], np.cumsum(y * y)])
+        c = _csum_sq(y)
         starts = np.arange(0, y.size - block + 1, step)
         z = (c[starts + block] - c[starts]) / block
     with np.errstate(divide="ignore"):
@@ -149,7 +158,7 @@ def loudness_envelope(samples, sample_rate, fps: float = 30.0, *, num_frames: in
     half = 0.5 * win * fs
     lo = np.clip(np.round(centres - half).astype(np.int64), 0, x.size)
     hi = np.clip(np.round(centres + half).astype(np.int64), 0, x.size)
-    c = np.concatenate([[0.0], np.cumsum(x * x)])
+    c = _csum_sq(x)
     n = hi - lo
     ms = np.where(n > 0, (c[hi] - c[lo]) / np.maximum(n, 1), 0.0)
     return to_db(np.maximum(ms, 0.0), power=True).astype(np.float32)

@@ -395,3 +395,20 @@ def test_active_mask_has_no_timing_bias():
     x = _bursts([(0.71, 1.29)], 2.0, noise_db=-80)
     idx = np.flatnonzero(L.active_mask(x, SR, 30))
     assert idx[0] == 21 and idx[-1] == 38 and idx.size == 18
+
+
+@pytest.mark.parametrize("src,dst,chunk", [(44100, 16000, 5000), (48000, 16000, 3000), (8000, 16000, 777),
+                                           (192000, 16000, 20000), (22050, 16000, 441), (16000, 16000, 100)])
+def test_stream_resampler_equals_whole_signal(src, dst, chunk):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(int(src * 0.73)).astype(np.float32) * 0.1
+    whole = A.resample(x, src, dst)
+    st = A.StreamResampler(src, dst, chunk=chunk)
+    i = 0
+    while i < x.size:  # ragged blocks
+        n = int(rng.integers(1, 3 * chunk))
+        st.push(x[i:i + n])
+        i += n
+    out = st.finish()
+    assert out.shape == whole.shape
+    np.testing.assert_allclose(out, whole, atol=2e-6)
