@@ -153,7 +153,7 @@ def render(verts, faces, size=256, view: View | None = None, smooth=True,
         n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-20
     else:
         n = fn[t]
-    n = np.where((n[:, 2:3] < 0), -n, n) if not smooth else n
+    n = np.where(n[:, 2:3] < 0, -n, n)  # two-sided lighting: winding need not be consistent
     light = np.array([0.35, 0.45, 1.0])
     light /= np.linalg.norm(light)
     half = light + np.array([0, 0, 1.0])

@@ -176,11 +176,11 @@ def _mouth_shapes(c: _Ctx, d: dict):
         d["mouthStretch" + side] = c.out(mid, (sgn * 5.5, -2.0, -1.5)) + c.out(f_lo_only * sd * t_below, (0, -1.5, 0))
         # press: lips flatten back and their outer parts squeeze toward the seam; a band around
         # the contact seam keeps its height, so sealed lips stay sealed and never cross
-        band = 0.05 * iod
+        band = 0.075 * iod
         squeeze = (-f_up_only * np.clip(p[:, 1] - seam_y - band, 0, None)
                    + f_lo_only * np.clip(seam_y - p[:, 1] - band, 0, None))
         d["mouthPress" + side] = (c.out(f_lips * sd, (0, 0, -1.0))
-                                  + (0.35 * sd * squeeze)[:, None] * _vec(0, 1, 0))
+                                  + (0.5 * sd * squeeze)[:, None] * _vec(0, 1, 0))
         d["mouthUpperUp" + side] = c.out(f_up_only * sd * (0.35 + 0.65 * t_above), (0, 4.5, 1.0))
         d["mouthLowerDown" + side] = c.out(f_lo_only * sd * (0.35 + 0.65 * t_below), (0, -5.0, 0.8))
 

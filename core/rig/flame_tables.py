@@ -34,6 +34,7 @@ LMK_MOUTH_OUTER = tuple(range(48, 60))
 LMK_MOUTH_INNER = tuple(range(60, 68))
 LMK_MOUTH_CORNER_RIGHT, LMK_MOUTH_CORNER_LEFT = 48, 54
 LMK_CHIN = 8
+LMK_NOSE_TIP = 30
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,7 @@
 """Inner-lip gap and lip penetration measured on vertex sequences (used by tests and evaluation).
 
 The gap is measured at FLAME's inner-lip contact pairs (``flame_tables.inner_lip_pairs``) along the
-head's own "up" axis (measured per frame from eyeballs and mouth corners), so head motion does not
+head's own "up" axis (measured per frame from eyeballs, ears and nose tip), so head motion does not
 count as lip motion. Positive = lips apart, negative = the lower lip has crossed above the upper lip.
 
 FLAME's closed-mouth heads have slightly interpenetrating lips, so at the vertex level the neutral
@@ -14,18 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 from . import flame_tables as ft
+from .geometry import forward_hint
 
 
 def _up_axis(v: np.ndarray) -> np.ndarray:
-    """Per-frame unit 'up' [T,3]: eyeball-centroid midpoint minus mouth-corner midpoint, made
-    orthogonal to the left-right eye axis."""
+    """Per-frame unit 'up' [T,3] of the head frame (x = eye axis, z = ears -> nose tip)."""
     el = v[:, ft.region("left_eyeball")].mean(1)
     er = v[:, ft.region("right_eyeball")].mean(1)
     x = el - er
     x /= np.linalg.norm(x, axis=1, keepdims=True)
-    lm = ft.landmarks68(v)
-    y = 0.5 * (el + er) - 0.5 * (lm[:, ft.LMK_MOUTH_CORNER_LEFT] + lm[:, ft.LMK_MOUTH_CORNER_RIGHT])
-    y -= (y * x).sum(1, keepdims=True) * x
+    z = forward_hint(v)
+    y = np.cross(z, x)
     return y / np.linalg.norm(y, axis=1, keepdims=True)
 
 
