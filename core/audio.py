@@ -31,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import firwin, resample_poly
 
 from . import loudness as _ld
 from .loudness import active_mask, loudness_envelope, split_silence  # noqa: F401  (re-exported)
@@ -245,6 +244,8 @@ def resample(samples, source_rate: int, target_rate: int = TARGET_RATE) -> np.nd
     ratio = Fraction(int(target_rate), int(source_rate))
     if ratio == 1:
         return x.copy()
+    from scipy.signal import resample_poly  # lazy: scipy.signal takes ~1 s to import
+
     return resample_poly(x, ratio.numerator, ratio.denominator).astype(np.float32, copy=False)
 
 
@@ -265,6 +266,8 @@ class StreamResampler:
         self._next = 0        # input index where the next chunk starts (a multiple of down)
         self.n_in = 0
         if r != 1:
+            from scipy.signal import firwin
+
             max_rate = max(self.up, self.down)
             half = 10 * max_rate  # the filter resample_poly designs by default
             self._h = firwin(2 * half + 1, 1.0 / max_rate, window=("kaiser", 5.0)).astype(np.float32)
@@ -287,6 +290,8 @@ class StreamResampler:
         a = max(0, start - self.margin)
         b = self.n_in if final else end + self.margin
         seg = self._buf[a - self._buf_start:b - self._buf_start]
+        from scipy.signal import resample_poly
+
         y = resample_poly(seg, self.up, self.down, window=self._h)
         j0 = (start - a) * self.up // self.down
         j1 = y.size if final else (end - a) * self.up // self.down

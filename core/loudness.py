@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal
 
 DB_FLOOR = -100.0
 #: Below this peak level a clip is treated as silent (16-bit dither/noise sits around -90 dBFS).
@@ -112,7 +111,9 @@ def integrated_loudness(samples, sample_rate) -> float:
     fs = _check_rate(sample_rate)
     if x.size == 0:
         return DB_FLOOR
-    y = signal.sosfilt(k_weighting_sos(fs).astype(x.dtype), x)
+    from scipy.signal import sosfilt  # lazy: scipy.signal takes ~1 s to import
+
+    y = sosfilt(k_weighting_sos(fs).astype(x.dtype), x)
     block, step = int(round(_BLOCK_S * fs)), int(round(_STEP_S * fs))
     if y.size <= block:
         z = np.array([np.mean(np.square(y), dtype=np.float64)])
