@@ -1,8 +1,8 @@
 """core.audio / core.loudness: formats, rates, channels, every error path, resampling, envelope timing."""
 from __future__ import annotations
 
+import functools
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -244,7 +244,7 @@ def test_default_limit_31_minutes_rejected_fast(tmp_path):
     t0 = time.perf_counter()
     with pytest.raises(A.AudioTooLongError, match="31 min 0.0 s long; at most 30 min 0.0 s"):
         A.load_audio(p)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 1.0  # header only (a full decode + resample takes seconds)
     with pytest.raises(A.AudioTooLongError):
         A.AudioClip.from_array(np.zeros(10, np.float32), 8000, max_duration=0.001)
 
@@ -370,11 +370,16 @@ def test_quiet_speech_still_detected_and_clip_stats():
 
 
 # ---------------------------------------------------------------------------------- real recordings
+@functools.lru_cache(maxsize=None)
+def _load_real(path: str) -> A.AudioClip:
+    return A.load_audio(path)  # the 6-minute reading is decoded once for both tests
+
+
 def test_real_recordings_load(speech_dir):
     files = sorted(p for p in speech_dir.iterdir() if p.suffix in (".wav", ".ogg", ".flac", ".mp3"))
     assert any(p.name.startswith("cs_female") for p in files)
     for p in files:
-        clip = A.load_audio(p)
+        clip = _load_real(str(p))
         assert clip.sample_rate == 16000 and not clip.silent, p.name
         assert 0.5 < clip.active_ratio < 1.0, p.name
         assert -40 < clip.integrated_lufs < -5, p.name
@@ -412,3 +417,14 @@ def test_stream_resampler_equals_whole_signal(src, dst, chunk):
     out = st.finish()
     assert out.shape == whole.shape
     np.testing.assert_allclose(out, whole, atol=2e-6)
+
+
+def test_real_reading_pauses_are_found(speech_dir):
+    """LibriVox reading, 20-40 s: eight phrases separated by clear pauses (checked on a plot)."""
+    clip = _load_real(str(speech_dir / "threelittlekittens_01_rountreesmith.ogg"))
+    part = clip.samples[20 * 16000:40 * 16000]
+    spans = L.split_silence(part, 16000, 30)
+    assert 6 <= len(spans) <= 10
+    assert 0.6 < sum(b - a for a, b in spans) / 20.0 < 0.9
+    ct = _load_real(str(speech_dir / "codetalker_man.wav"))
+    assert len(L.mask_to_intervals(ct.active_mask(), 30)) >= 3  # "balance, right? ... balance. and ..."
