@@ -208,7 +208,9 @@ def _upper_face_shapes(c: _Ctx, d: dict):
             ("Left", 1, ft.LMK_BROW_LEFT, ft.LMK_EYE_LEFT, c.frame.eye_left),
             ("Right", -1, ft.LMK_BROW_RIGHT, ft.LMK_EYE_RIGHT, c.frame.eye_right)):
         brow_pts = c.lm[list(brow)]
-        inner, outer = (brow_pts[0], brow_pts[-1]) if sgn > 0 else (brow_pts[-1], brow_pts[0])
+        inner = brow_pts[0] if sgn > 0 else brow_pts[-1]
+        # outer brow: between the last two brow landmarks (the very tail sits on the temple)
+        outer = 0.5 * (brow_pts[-1] + brow_pts[-2]) if sgn > 0 else 0.5 * (brow_pts[0] + brow_pts[1])
         seeds = [c.seed(q) for q in brow_pts]
         f_brow = falloff(c.geo("brow" + side, seeds, 0.5 * iod), 0.3 * iod)
         d["browDown" + side] = c.out(f_brow, (-sgn * 1.5, -4.0, -0.5))
