@@ -310,6 +310,7 @@ class StreamResampler:
 
 def _decode(handle, name: str, max_duration: float | None, target_rate: int, source_path: str | None) -> AudioClip:
     """Shared body of ``load_audio``/``decode_bytes``: header checks, then block-wise decode."""
+    stream, rate = None, 0
     try:
         with sf.SoundFile(handle) as f:
             rate, channels, frames = f.samplerate, f.channels, f.frames
@@ -330,21 +331,22 @@ def _decode(handle, name: str, max_duration: float | None, target_rate: int, sou
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, EOFError) as exc:
-        raise _decode_error(name, source_path, exc) from None
+        where = f" after {stream.n_in / rate:.2f} s" if stream is not None and stream.n_in else ""
+        raise _decode_error(name, source_path, exc, where) from None
     if stream.n_in == 0:
         raise AudioEmptyError(f"{name}: decoded to zero samples (the file may be truncated); export it again")
     out = stream.finish()
     return AudioClip._finish(out, target_rate, rate, channels, fmt, clipped, source_path, name)
 
 
-def _decode_error(name: str, source_path: str | None, exc: Exception) -> AudioDecodeError:
+def _decode_error(name: str, source_path: str | None, exc: Exception, where: str = "") -> AudioDecodeError:
     ext = Path(source_path).suffix.lower() if source_path else ""
     supported = ", ".join(SUPPORTED_FORMATS)
     if ext in _UNSUPPORTED_EXT or (ext == ".mp3" and not MP3_SUPPORTED):
         return AudioUnsupportedFormat(
             f"{name}: '{ext}' files cannot be read here (supported: {supported}); {_CONVERT_HINT}")
     return AudioDecodeError(
-        f"{name}: could not decode the audio ({exc}). The file is corrupt, truncated or not an audio "
+        f"{name}: could not decode the audio{where} ({exc}). The file is corrupt, truncated or not an audio "
         f"file. Supported: {supported}; otherwise {_CONVERT_HINT}")
 
 

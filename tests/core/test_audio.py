@@ -187,6 +187,15 @@ def test_corrupt_and_unsupported(tmp_path):
         A.decode_bytes(b"definitely not audio" * 10)
 
 
+def test_truncated_flac_is_a_decode_error(tmp_path):
+    p = tmp_path / "cut.flac"
+    sf.write(p, speechlike(dur=2.0) + tone(300, 2.0, amp=0.1), 16000, format="FLAC")
+    raw = p.read_bytes()
+    p.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(A.AudioDecodeError, match=r"truncated"):
+        A.load_audio(p)
+
+
 def test_truncated_file_still_loads_what_is_there(tmp_path):
     p = tmp_path / "cut.wav"
     sf.write(p, tone(440, 1.0), 16000, subtype="PCM_16")
