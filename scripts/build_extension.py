@@ -25,8 +25,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = "blender_manifest.toml"
 
-# What the zip contains (everything else in the repository is development material).
-INCLUDE = ("__init__.py", MANIFEST, "LICENSE", "blender_support", "operators", "panels", "core")
+# What the zip contains: the top-level files below plus every top-level Python package (a folder
+# with __init__.py: core, operators, panels, blender_support, animation, ...) except these.
+# Everything else in the repository (data, docs, scripts, tests) is development material.
+INCLUDE_FILES = ("__init__.py", MANIFEST, "LICENSE")
+DEV_PACKAGES = ("tests", "scripts", "docs", "data", "build", "dist", "wheels")
 
 # Pinned runtime dependencies bundled in the zip. Versions chosen to work with the numpy Blender
 # ships: 1.24.x (4.2) ... 1.26 (4.5/5.0) ... 2.x (5.1+). scipy 1.15 is the last series accepting
@@ -127,20 +130,27 @@ def _match_wheel(cache: Path, req: str, py: str, platform: str, before: set[Path
     return (new or exact or candidates)[0]
 
 
+def addon_packages() -> list[str]:
+    """Top-level Python packages that belong in the zip (core, operators, panels, ...)."""
+    return sorted(p.name for p in REPO.iterdir()
+                  if p.is_dir() and (p / "__init__.py").is_file() and p.name not in DEV_PACKAGES
+                  and not p.name.startswith("."))
+
+
 def stage_sources(stage: Path, wheels: list[Path], platforms: list[str]) -> None:
     """Copy the add-on into ``stage`` and write a manifest listing ``wheels`` and ``platforms``."""
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
-    for item in INCLUDE:
+    for item in INCLUDE_FILES:
         src = REPO / item
-        if src.is_dir():
-            shutil.copytree(src, stage / item, ignore=ignore)
-        elif src.is_file():
+        if src.is_file():
             shutil.copy2(src, stage / item)
-        elif item not in ("LICENSE",):
+        elif item != "LICENSE":
             raise BuildError(f"missing {src}")
+    for pkg in addon_packages():
+        shutil.copytree(REPO / pkg, stage / pkg, ignore=ignore)
     (stage / "wheels").mkdir()
     for w in wheels:
         shutil.copy2(w, stage / "wheels" / w.name)

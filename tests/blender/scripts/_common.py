@@ -33,6 +33,11 @@ def registered_parley() -> dict:
     import bpy
     return {
         "types": sorted(n for n in dir(bpy.types) if "parley" in n.lower()),
+        # property groups and preferences are not listed in bpy.types: ask the classes themselves
+        "classes": sorted(c.__name__ for base in (bpy.types.PropertyGroup, bpy.types.AddonPreferences,
+                                                  bpy.types.Operator, bpy.types.Panel)
+                          for c in base.__subclasses__()
+                          if "parley" in c.__name__.lower() and getattr(c, "is_registered", False)),
         "ops": sorted(dir(bpy.ops.parley)),
         "scene_prop": hasattr(bpy.types.Scene, "parley"),
         "wm_prop": hasattr(bpy.types.WindowManager, "parley"),

@@ -11,7 +11,9 @@ def main():
     import bpy
 
     zip_path = sys.argv[1]
-    out = {"blender": bpy.app.version_string, "background": bpy.app.background}
+    out = {"blender": bpy.app.version_string, "background": bpy.app.background,
+           # bpy 4.2.x wheels are built without Audaspace: no sound strips, no mixdown
+           "has_audio": bool(getattr(bpy.app.build_options, "audaspace", False))}
     res = bpy.ops.extensions.package_install_files(filepath=zip_path, repo="user_default",
                                                    enable_on_install=True)
     out["install_result"] = sorted(res)
