@@ -26,9 +26,9 @@ def _both(stem: str, v: float) -> dict[str, float]:
 
 FACE: dict[str, dict[str, float]] = {
     "neutral": {},
-    "happy": {**_both("mouthSmile", 0.60), **_both("cheekSquint", 0.45), **_both("eyeSquint", 0.25),
+    "happy": {**_both("mouthSmile", 0.70), **_both("cheekSquint", 0.50), **_both("eyeSquint", 0.25),
               **_both("mouthDimple", 0.15), "browInnerUp": 0.05},
-    "sad": {"browInnerUp": 0.60, **_both("browDown", 0.12), **_both("mouthFrown", 0.50),
+    "sad": {"browInnerUp": 0.70, **_both("browDown", 0.12), **_both("mouthFrown", 0.60),
             "mouthShrugLower": 0.25, **_both("eyeLookDown", 0.18), **_both("eyeSquint", 0.10),
             **_both("mouthPress", 0.10)},
     "surprised": {"browInnerUp": 0.70, **_both("browOuterUp", 0.70), **_both("eyeWide", 0.60)},
