@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "corpus",
     "model",
+    "choreography",
 )
 
 PROG = "python -m core"

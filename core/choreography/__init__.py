@@ -33,6 +33,13 @@ from .options import ChoreographyOptions
 from .prosody import check_loudness, jaw_gain, stress_digits, stressed_vowels
 from .visemes import P, PARAMS
 
+
+def register_cli(sub) -> None:
+    """``python -m core choreograph`` (see ``core/choreography/cli.py``)."""
+    from .cli import register_cli as _register
+    _register(sub)
+
+
 __all__ = ["animate", "articulation_curves", "ChoreographyOptions", "PARAMS", "seal_frames",
            "seal_intervals", "sample_times", "face_offsets"]
 
