@@ -153,7 +153,9 @@ def render(verts, faces, size=256, view: View | None = None, smooth=True,
         n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-20
     else:
         n = fn[t]
-    n = np.where(n[:, 2:3] < 0, -n, n)  # two-sided lighting: winding need not be consistent
+    # two-sided lighting; back faces (e.g. the inside of an open mouth) are drawn darker
+    back = fn[t, 2] < 0
+    n = np.where(n[:, 2:3] < 0, -n, n)
     light = np.array([0.35, 0.45, 1.0])
     light /= np.linalg.norm(light)
     half = light + np.array([0, 0, 1.0])
@@ -166,6 +168,7 @@ def render(verts, faces, size=256, view: View | None = None, smooth=True,
         vc = np.asarray(vertex_colors, np.float64)
         base = (vc[f[t]] * b[..., None]).sum(1)
     shade = base * (0.18 + 0.72 * diff[:, None] + 0.15 * fill[:, None]) + 0.18 * spec[:, None]
+    shade[back] *= 0.3
     img[m] = shade
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 

@@ -137,6 +137,23 @@ def _mouth_shapes(c: _Ctx, d: dict):
     t_above = smoothstep(0.0, lip_h, p[:, 1] - seam_y)           # 0 at the seam -> 1 at lip top
     t_below = smoothstep(0.0, lip_h, seam_y - p[:, 1])
 
+    # FLAME's closed lips overlap: the lower lip's inner edge rises above the contact seam behind
+    # the upper lip (and vice versa). When one lip alone pulls away, that hidden inner edge would
+    # fill the opening, so it is folded back to the seam height (hidden geometry only).
+    n_all = len(p)
+    in_lo_zone = np.zeros(n_all, bool)
+    in_lo_zone[ft.region("lower_lip_zone")] = True
+    in_up_zone = np.zeros(n_all, bool)
+    in_up_zone[ft.region("upper_lip_zone")] = True
+    lo_above = np.where(in_lo_zone, np.clip(p[:, 1] - seam_y, 0, None), 0.0)
+    up_below = np.where(in_up_zone, np.clip(seam_y - p[:, 1], 0, None), 0.0)
+
+    def tuck_lower(weight, mm):
+        return (-np.minimum(lo_above, mm * MM * k) * weight)[:, None] * _vec(0, 1, 0)
+
+    def tuck_upper(weight, mm):
+        return (np.minimum(up_below, mm * MM * k) * weight)[:, None] * _vec(0, 1, 0)
+
     # jaw: rotation of the lower face about the measured pivot, weighted harmonically
     w_jaw = _jaw_weight(c)
     pivot = _jaw_pivot(c)
@@ -154,8 +171,9 @@ def _mouth_shapes(c: _Ctx, d: dict):
     d["mouthClose"] = (-0.8 * lam_lo + 0.2 * lam_up)[:, None] * full_open
 
     # funnel: lips flare forward and open into an O, corners move in
-    d["mouthFunnel"] = (c.out(f_up_only * center * t_above, (0, 2.5, 3.5))
-                        + c.out(f_lo_only * center * t_below, (0, -2.5, 3.5))
+    d["mouthFunnel"] = (c.out(f_up_only * center * (0.6 + 0.4 * t_above), (0, 3.0, 3.5))
+                        + c.out(f_lo_only * center * (0.6 + 0.4 * t_below), (0, -3.0, 3.5))
+                        + tuck_lower(center, 2.0) + tuck_upper(center, 2.0)
                         + c.out(f_lips * (0.4 + 0.6 * np.maximum(t_above, t_below)), (0, 0, 2.0))
                         + c.out(f_lips * np.clip(u, -1.2, 1.2), (-4.0, 0, 0)))
     # pucker: lips pushed forward and narrowed, kept closed
@@ -181,8 +199,10 @@ def _mouth_shapes(c: _Ctx, d: dict):
                    + f_lo_only * np.clip(seam_y - p[:, 1] - band, 0, None))
         d["mouthPress" + side] = (c.out(f_lips * sd, (0, 0, -1.0))
                                   + (0.5 * sd * squeeze)[:, None] * _vec(0, 1, 0))
-        d["mouthUpperUp" + side] = c.out(f_up_only * sd * (0.35 + 0.65 * t_above), (0, 4.5, 1.0))
-        d["mouthLowerDown" + side] = c.out(f_lo_only * sd * (0.35 + 0.65 * t_below), (0, -5.0, 0.8))
+        d["mouthUpperUp" + side] = (c.out(f_up_only * sd * (0.75 + 0.25 * t_above), (0, 5.5, 1.0))
+                                    + tuck_lower(sd, 5.5))
+        d["mouthLowerDown" + side] = (c.out(f_lo_only * sd * (0.75 + 0.25 * t_below), (0, -5.5, 0.8))
+                                      + tuck_upper(sd, 5.5))
 
     # rolls: the outer (vermilion) part tucks in while the contact seam stays put
     d["mouthRollUpper"] = c.out(f_up_only * t_above, (0, -1.5, -3.5))
@@ -246,7 +266,15 @@ def _upper_face_shapes(c: _Ctx, d: dict):
         f_u[eyeballs] = 0.0
         f_l[eyeballs] = 0.0
         def lid(weight, frac):
-            return _rot_x(q, frac * gap * taper * weight)
+            """Lid rotation about the eyeball centre. Shape keys blend linearly (along the chord),
+            which would dip into the eye at partial weights; 1.5x the chord sag is added
+            radially outward so a half blink stays on the eye surface (full blink sits ~1 mm out)."""
+            theta = frac * gap * taper * weight
+            chord = _rot_x(q, theta)
+            mid = q + 0.5 * chord
+            radial = mid / (np.linalg.norm(mid, axis=1, keepdims=True) + 1e-12)
+            sag = np.linalg.norm(q, axis=1) * (1 - np.cos(0.5 * theta))
+            return chord + (1.5 * sag)[:, None] * radial
         d["eyeBlink" + side] = lid(f_u, 0.8) + lid(f_l, -0.2)
         d["eyeSquint" + side] = lid(f_u, 0.12) + lid(f_l, -0.35)
         d["eyeWide" + side] = lid(f_u, -0.35) + lid(f_l, 0.08)

@@ -106,6 +106,9 @@ def test_blink_closes_onto_lower_lid_without_entering_eyeball(rig, side):
     r0 = np.linalg.norm(rig.neutral[lid] - c, axis=1)
     r1 = np.linalg.norm(v[lid] - c, axis=1)
     assert (r1 - r0).min() > -1e-4, "lid slides into the eyeball"
+    for w in (0.1, 0.25, 0.5, 0.75):   # linear blending must not dip the lid into the eye either
+        rw = np.linalg.norm(rig.shape(name, w)[lid] - c, axis=1)
+        assert (rw - r0).min() > -0.4e-3, f"lid dips {(rw - r0).min()*1e3:.2f} mm into the eye at w={w}"
 
 
 @pytest.mark.parametrize("w", [0.2, 0.5, 0.8, 1.0])
@@ -118,6 +121,13 @@ def test_lips_seal_on_mouth_close_and_press(rig, w):
         assert gap.max() < 0.5 and gap.min() > -0.2, f"gap {np.round(gap, 2)} for {weights.nonzero()}"
     opened = rig.inner_lip_gap(rig.apply(_w(jawOpen=w)))
     assert opened.min() > 15.0 * w, "jawOpen should part the lips"
+
+
+@pytest.mark.parametrize("name", ["mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft",
+                                  "mouthLowerDownRight", "mouthFunnel"])
+def test_lip_openers_open_the_lips(rig, name):
+    gap = rig.inner_lip_gap(rig.shape(name))
+    assert gap.max() > 3.0 and gap.min() > -0.2, f"{name}: gap {np.round(gap, 2)}"
 
 
 def test_rig_follows_scaled_rotated_translated_head(flame_dir):
