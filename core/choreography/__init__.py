@@ -43,6 +43,7 @@ def register_cli(sub) -> None:
 __all__ = ["animate", "articulation_curves", "ChoreographyOptions", "PARAMS", "seal_frames",
            "seal_intervals", "sample_times", "face_offsets"]
 
+STYLE_STREAM = 4
 _MOTION_PARAMS = ("protrude", "funnel", "spread", "tuck", "upper", "lower", "tongue", "press")
 
 
@@ -71,20 +72,33 @@ def _check_timing(segments, duration, fps) -> tuple[list, float, float, int]:
 
 
 def articulation_curves(segments, duration=None, fps: float = 30.0, emotion="neutral",
-                        intensity: float = 1.0, loudness=None, options=None) -> np.ndarray:
+                        intensity: float = 1.0, loudness=None, options=None,
+                        seed: int = 0) -> np.ndarray:
     """Articulatory parameters ``[T, len(PARAMS)]`` after loudness, emotion and seals.
 
     The intermediate of :func:`animate`, for plots and diagnostics.
     """
     opts = ChoreographyOptions.from_any(options)
     segs, duration, fps, T = _check_timing(segments, duration, fps)
-    return _articulation(segs, duration, fps, T, condition(emotion, intensity), loudness, opts)[0]
+    return _articulation(segs, duration, fps, T, condition(emotion, intensity), loudness, opts,
+                         seed)[0]
 
 
-def _articulation(segs, duration, fps, T, cond, loudness, opts):
+def _style(opts: ChoreographyOptions, seed: int) -> dict[str, float]:
+    """Seeded per-take speaking style (all 1 / 0 when ``style_variation`` is 0)."""
+    v = opts.style_variation
+    if v <= 0:
+        return {"jaw": 1.0, "round": 1.0, "spread": 1.0, "lead": 0.0}
+    r = np.random.default_rng([int(seed), STYLE_STREAM]).uniform(-1.0, 1.0, 4)
+    return {"jaw": 1 + v * r[0], "round": 1 + v * r[1], "spread": 1 + v * r[2], "lead": 0.1 * v * r[3]}
+
+
+def _articulation(segs, duration, fps, T, cond, loudness, opts, seed=0):
+    style = _style(opts, seed)
     times = sample_times(T, fps)
     events = build_events(segs, duration, opts.rest_jaw, opts.rate_adapt)
-    params = blend(events, times)
+    # a positive lead shows each articulation slightly earlier (seals are re-imposed on time below)
+    params = blend(events, times + style["lead"])
     loud = None
     if loudness is not None:
         loud = check_loudness(loudness, T)
@@ -92,9 +106,11 @@ def _articulation(segs, duration, fps, T, cond, loudness, opts):
                         opts.loudness_relative, opts.loudness_absolute)
         params[:, P["jaw"]] = opts.rest_jaw + (params[:, P["jaw"]] - opts.rest_jaw) * gain
     a = opts.articulation
-    params[:, P["jaw"]] = opts.rest_jaw + (params[:, P["jaw"]] - opts.rest_jaw) * a
+    params[:, P["jaw"]] = opts.rest_jaw + (params[:, P["jaw"]] - opts.rest_jaw) * a * style["jaw"]
     for name in _MOTION_PARAMS:
         params[:, P[name]] *= a
+    for name, key in (("protrude", "round"), ("funnel", "round"), ("spread", "spread")):
+        params[:, P[name]] *= style[key]
     params = modulate_articulation(params, cond, opts.rest_jaw)
     params = apply_seals(params, seal_frames(segs, T, fps, opts.seal_hold))
     return np.clip(params, 0.0, 1.0), loud
@@ -117,7 +133,7 @@ def animate(segments, duration=None, fps: float = 30.0, emotion="neutral", inten
     cond = condition(emotion, intensity)
     if T == 0:
         return np.zeros((0, NUM_SHAPES), dtype=np.float32)
-    params, loud = _articulation(segs, duration, fps, T, cond, loudness, opts)
+    params, loud = _articulation(segs, duration, fps, T, cond, loudness, opts, int(seed))
     w = params_to_arkit(params, gate=False)
     w = apply_face(w, cond, params)
     w = gate_openers(w, params[:, P["closure"]])

@@ -17,6 +17,8 @@ class ChoreographyOptions:
     brows: bool = True              # brow emphasis on stressed syllables
     brow_strength: float = 1.0
     saccades: bool = True
+    style_variation: float = 0.0    # 0: none; e.g. 0.15: seeded per-take jaw/rounding/spread gains
+                                    # and timing lead within +-15 % / +-15 ms (corpus variety)
 
     @classmethod
     def from_any(cls, options) -> "ChoreographyOptions":
@@ -35,9 +37,11 @@ class ChoreographyOptions:
 
     def __post_init__(self):
         for name in ("articulation", "rest_jaw", "seal_hold", "rate_adapt", "brow_strength",
-                     "loudness_relative", "loudness_absolute"):
+                     "loudness_relative", "loudness_absolute", "style_variation"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and v >= 0 and v == v and v != float("inf")):
                 raise ValueError(f"option {name} must be a finite number >= 0, got {v!r}")
+        if self.style_variation > 0.5:
+            raise ValueError(f"option style_variation={self.style_variation} is too large; use <= 0.5")
         if self.rest_jaw > 0.2:
             raise ValueError(f"option rest_jaw={self.rest_jaw} is not a relaxed mouth; use <= 0.2")

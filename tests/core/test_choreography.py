@@ -318,3 +318,16 @@ def test_bad_arguments_raise_clear_errors():
     assert animate([], duration=1.0).shape == (30, 52)
     assert animate([], duration=0.0).shape == (0, 52)
     assert animate([PhoneSegment("AA", 0.0, 0.5)], duration=0.5, fps=24).shape == (12, 52)
+
+
+def test_style_variation_is_seeded_and_keeps_the_guarantees():
+    opts = {"style_variation": 0.2}
+    a = animate(SENTENCE, seed=1, options=opts)
+    b = animate(SENTENCE, seed=2, options=opts)
+    assert np.array_equal(a, animate(SENTENCE, seed=1, options=opts))
+    jaw = INDEX["jawOpen"]
+    assert abs(a[:, jaw].max() - b[:, jaw].max()) > 0.005
+    for w in (a, b):
+        _check_seals(w, SENTENCE, 30.0)
+    with pytest.raises(ValueError, match="style_variation"):
+        animate(SENTENCE, options={"style_variation": 2.0})
