@@ -50,7 +50,7 @@ def tiles_for(rig: FlameRig, size: int, yaw: float):
         t[np.r_[region("left_eyeball"), region("right_eyeball")]] = 0.0  # keep the iris readable
         colors = base * (1 - t) + TINT[None] * t
         imgs.append(preview.render(rig.shape(name), rig.faces, size, view, vertex_colors=colors))
-        labels.append(f"{name} {mag.max():.1f}mm")
+        labels.append(f"{name} {mag.max():.1f}mm" + (" (w/ jawOpen)" if name == "mouthClose" else ""))
     w = np.zeros(len(ARKIT_NAMES), np.float32)
     w[[ARKIT_NAMES.index("jawOpen"), ARKIT_NAMES.index("mouthClose")]] = 1.0
     imgs.append(preview.render(rig.apply(w), rig.faces, size, view, vertex_colors=base))
