@@ -278,6 +278,22 @@ def build(cfg: BuildConfig) -> dict:
         pool = None
         results = map(_worker, work)
     done_sec = 0.0
+    prev_total = 0.0
+    if (out / "stats.json").is_file():
+        prev_total = json.loads((out / "stats.json").read_text()).get(
+            "generation_seconds_total", 0.0)
+    meta = {"seed": cfg.seed, "target_hours": cfg.hours, "planned_items": len(items),
+            "train_voices": train_voices, "test_voice": test_voice,
+            "intensities": list(cfg.intensities), "jobs": cfg.jobs, "cpu_count": os.cpu_count()}
+
+    def checkpoint(complete: bool) -> dict:
+        el = time.time() - t0
+        return write_index(out, records, {
+            **meta, "failed_items": errors, "complete": complete,
+            "generation_seconds_this_run": round(el, 1),
+            "generation_seconds_total": round(prev_total + el, 1)})
+
+    complete = False
     try:
         for n, (rec, _dt, err) in enumerate(results, 1):
             if err:
@@ -291,34 +307,34 @@ def build(cfg: BuildConfig) -> dict:
                 print(f"corpus: {n}/{len(work)} items, {done_sec / 3600:.3f} h audio in "
                       f"{el / 60:.1f} min ({done_sec / max(el, 1e-9):.2f} s audio per s)",
                       file=sys.stderr, flush=True)
+            if n % 250 == 0:               # a usable partial corpus while the build goes on
+                checkpoint(False)
+        complete = len(records) == len(items)
     finally:
         if pool is not None:
-            pool.close()
+            pool.terminate() if not complete else pool.close()
             pool.join()
-    elapsed = time.time() - t0
+        stats = checkpoint(complete)       # also on Ctrl-C / SIGTERM: index what is done
+    if cfg.progress:
+        print(f"corpus: {stats['hours_total']:.3f} h in {stats['items']} items, "
+              f"{stats['size_bytes'] / 1e6:.1f} MB, "
+              f"{stats['generation_seconds_this_run'] / 60:.1f} min this run, "
+              f"{len(errors)} failed", file=sys.stderr, flush=True)
+    return stats
+
+
+def write_index(out: Path, records: dict, extra: dict) -> dict:
+    """manifest.jsonl (plan order) and stats.json for the finished items."""
     ordered = [records[i] for i in sorted(records)]
     with open(out / "manifest.jsonl.part", "w") as f:
         for rec in ordered:
             f.write(json.dumps(rec, sort_keys=True) + "\n")
     os.replace(out / "manifest.jsonl.part", out / "manifest.jsonl")
     stats = corpus_stats(ordered)
-    prev = {}
-    if (out / "stats.json").is_file():
-        prev = json.loads((out / "stats.json").read_text())
-    stats.update({
-        "seed": cfg.seed, "target_hours": cfg.hours, "planned_items": len(items),
-        "failed_items": errors, "train_voices": train_voices, "test_voice": test_voice,
-        "intensities": list(cfg.intensities),
-        "generation_seconds_this_run": round(elapsed, 1),
-        "generation_seconds_total": round(prev.get("generation_seconds_total", 0.0) + elapsed, 1),
-        "jobs": cfg.jobs, "cpu_count": os.cpu_count(),
-        "size_bytes": _dir_size(out),
-    })
-    (out / "stats.json").write_text(json.dumps(stats, indent=1, sort_keys=True))
-    if cfg.progress:
-        print(f"corpus: {stats['hours_total']:.3f} h in {len(ordered)} items, "
-              f"{stats['size_bytes'] / 1e6:.1f} MB, {elapsed / 60:.1f} min this run, "
-              f"{len(errors)} failed", file=sys.stderr, flush=True)
+    stats.update(extra)
+    stats["size_bytes"] = _dir_size(out)
+    (out / "stats.json.part").write_text(json.dumps(stats, indent=1, sort_keys=True))
+    os.replace(out / "stats.json.part", out / "stats.json")
     return stats
 
 

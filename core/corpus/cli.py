@@ -40,6 +40,11 @@ def _run_build(args) -> int:
                       voices=tuple(args.voices) if args.voices else None,
                       test_voice=args.test_voice or TEST_VOICE, max_items=args.max_items,
                       augment_strength=0.0 if args.no_augment else 1.0)
+    import signal
+
+    def _stop(signum, frame):            # kill <pid>: index what is done, then exit
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _stop)
     stats = build(cfg)
     print(json.dumps({k: stats[k] for k in ("items", "hours_total", "hours_per_split",
                                             "size_bytes", "generation_seconds_this_run")}))
