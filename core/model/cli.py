@@ -1,0 +1,137 @@
+"""``python -m core`` subcommands of the model: train-stage1, train-aux, train-stage2,
+train-regression, evaluate, generate. Heavy imports happen inside the handlers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _train_args(p, stage_default_steps):
+    p.add_argument("--corpus", default="data/corpus", help="corpus directory (manifest.jsonl)")
+    p.add_argument("--out", default="runs/parley", help="checkpoint/run directory (shared by all stages)")
+    p.add_argument("--steps", type=int, default=stage_default_steps)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--window", type=int, default=120, help="frames per training window (30 fps)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--no-resume", action="store_true", help="start over even if a train state exists")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    p.add_argument("--config", help="model config JSON for a NEW run (ignored once <out>/config.json exists)")
+    p.add_argument("--frontend", choices=("phones", "logmel", "hf"), help="front end for a NEW run")
+    p.add_argument("--hf-dir", help="local wav2vec2/HuBERT directory for --frontend hf")
+    p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle"),
+                   help="phones front end: recognise phones from audio (as at inference) or use corpus phones")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--save-every", type=int, default=250)
+
+
+def _opts(args):
+    from .train import TrainOptions
+    return TrainOptions(corpus=args.corpus, out=args.out, steps=args.steps, batch=args.batch,
+                        lr=args.lr, window=args.window, seed=args.seed, device=args.device,
+                        resume=not args.no_resume, threads=args.threads, progress=not args.no_progress,
+                        phone_source=args.phone_source, log_every=args.log_every,
+                        save_every=args.save_every, val_every=args.save_every)
+
+
+def _base_config(args):
+    from .config import ModelConfig
+    cfg = ModelConfig.from_json(args.config) if args.config else ModelConfig()
+    if args.frontend:
+        cfg.frontend.kind = args.frontend
+    if args.hf_dir:
+        cfg.frontend.hf_dir = args.hf_dir
+    return cfg.validate()
+
+
+def _runner(stage):
+    def run(args):
+        from . import train
+        fn = {"stage1": train.train_stage1, "aux": train.train_aux, "stage2": train.train_stage2,
+              "regression": train.train_regression}[stage]
+        result = fn(_opts(args), _base_config(args))
+        print(json.dumps({"stage": stage, "out": args.out, "last": result}, indent=2))
+        return 0
+    return run
+
+
+def _evaluate(args):
+    from .evaluate import evaluate_corpus, evaluate_real
+    out = {}
+    if args.corpus:
+        out["corpus"] = evaluate_corpus(args.checkpoint, args.corpus, args.split, args.template,
+                                        args.max_items, args.phone_source, not args.no_progress)
+    if args.speech:
+        if not args.template:
+            raise ValueError("--speech needs --template (a FLAME-topology PLY) to measure the lips")
+        out["real"] = evaluate_real(args.checkpoint, args.speech, args.template)
+    if not out:
+        raise ValueError("nothing to evaluate: give --corpus and/or --speech")
+    text = json.dumps(out, indent=2, default=float)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    return 0
+
+
+def _generate(args):
+    import numpy as np
+    from .export import plot_take, write_curves
+    from .frontends.base import load_audio_16k
+    from .infer import Parley
+    model = Parley.from_pretrained(args.checkpoint)
+    x = load_audio_16k(args.audio)
+    emotion = args.emotion
+    if args.blend:
+        emotion = {}
+        for part in args.blend.split(","):
+            name, _, w = part.partition(":")
+            emotion[name.strip()] = float(w or 1.0)
+    w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
+                       style=args.style or None)
+    meta = {"audio": str(args.audio), "emotion": emotion, "intensity": args.intensity,
+            "checkpoint": str(args.checkpoint)}
+    for out in args.out:
+        write_curves(out, w, args.fps, meta)
+        print(f"wrote {out}")
+    if args.plot:
+        segs = getattr(model.frontend, "last_segments", None)
+        plot_take(args.plot, x, w, args.fps, segs, title=f"{Path(args.audio).name}: {emotion} @ {args.intensity}")
+        print(f"wrote {args.plot}")
+    print(json.dumps({"frames": int(len(w)), "fps": args.fps,
+                      "jawOpen_mean": float(np.mean(w[:, 17]))}))
+    return 0
+
+
+def register_cli(sub):
+    for stage, steps, doc in (("stage1", 4000, "train stage 1: the motion VQ-VAE codebook"),
+                              ("aux", 2000, "train the lip reader and emotion classifiers on ground-truth motion"),
+                              ("stage2", 6000, "train stage 2: speech -> codes (needs stage1 and aux)"),
+                              ("regression", 4000, "train the FaceFormer-style regression baseline")):
+        p = sub.add_parser(f"train-{stage}", help=doc)
+        _train_args(p, steps)
+        p.set_defaults(func=_runner(stage))
+    p = sub.add_parser("evaluate", help="evaluate a checkpoint on held-out corpus items and/or real speech")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--corpus", help="corpus directory")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"))
+    p.add_argument("--max-items", type=int)
+    p.add_argument("--speech", help="folder of real recordings with transcripts.txt")
+    p.add_argument("--template", help="FLAME-topology neutral head PLY (enables LVE and lip metrics)")
+    p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle"))
+    p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_evaluate)
+    p = sub.add_parser("generate", help="audio file -> ARKit weight curves (JSON/CSV/NPZ) and a PNG plot")
+    p.add_argument("audio")
+    p.add_argument("--checkpoint", default=str(Path(__file__).parent / "default"))
+    p.add_argument("--emotion", default="neutral")
+    p.add_argument("--blend", help="blend of emotions, e.g. 'happy:0.6,surprised:0.4'")
+    p.add_argument("--intensity", type=float, default=1.0)
+    p.add_argument("--style", help="training voice name (default style if empty)")
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--out", nargs="+", default=["take.json"], help="output files (.json/.csv/.npz)")
+    p.add_argument("--plot", help="PNG path for the waveform/phones/curves plot")
+    p.set_defaults(func=_generate)

@@ -1,0 +1,182 @@
+"""End-to-end machinery on a tiny synthetic corpus: training stages (losses fall, resume),
+checkpoints (round trip, corrupt/mismatched files), inference (fps, windows), export, CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core.model import checkpoint as ckpt
+from core.model.config import tiny_config
+from core.model.synthetic import make_corpus
+from core.model.vqvae import MotionVQVAE
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Tiny corpus + all stages trained for a few steps (shared by the tests below)."""
+    from core.model.train import TrainOptions, train_aux, train_regression, train_stage1, train_stage2
+    root = tmp_path_factory.mktemp("model")
+    corpus = make_corpus(root / "corpus", n_items=8, seed=0, min_dur=1.5, max_dur=2.5)
+    opt = TrainOptions(corpus=str(corpus), out=str(root / "run"), steps=40, batch=4, lr=3e-3,
+                       window=48, phone_source="oracle", progress=False, log_every=5,
+                       save_every=20, val_every=20)
+    train_stage1(opt, tiny_config())
+    opt.steps = 15
+    train_aux(opt)
+    opt.steps = 30
+    train_stage2(opt)
+    opt.steps = 15
+    train_regression(opt)
+    return root, corpus, opt
+
+
+def _log(run, stage):
+    return [json.loads(l) for l in (run / "logs" / f"{stage}.jsonl").read_text().splitlines()]
+
+
+def test_training_losses_fall_and_files_exist(trained):
+    root, _, _ = trained
+    run = root / "run"
+    for name in ("vqvae", "s2c", "lipreader", "emotion", "emotion_eval", "dual", "regression"):
+        assert (run / f"{name}.safetensors").is_file(), name
+    s1 = [r for r in _log(run, "stage1") if "loss" in r]
+    assert s1[-1]["recon_l1"] < 0.6 * s1[0]["recon_l1"]
+    assert all("perplexity" in r and "usage" in r for r in s1)
+    s2 = [r for r in _log(run, "stage2") if "loss" in r]
+    assert s2[-1]["loss"] < s2[0]["loss"] and s2[-1]["code_ce"] < s2[0]["code_ce"]
+    assert {"lip", "emotion", "dual", "consistency", "code_ce", "motion"} <= set(s2[-1])
+    reg = [r for r in _log(run, "regression") if "loss" in r]
+    assert reg[-1]["loss"] < reg[0]["loss"]
+
+
+def test_resume_continues_from_saved_step(trained):
+    from core.model.train import train_regression
+    root, _, opt = trained
+    opt.steps = 20                                   # saved state is at step 15
+    train_regression(opt)
+    steps = [r["step"] for r in _log(root / "run", "regression") if "loss" in r]
+    assert steps[-1] == 19 and 15 in steps and steps.count(0) == 1
+
+
+def test_generate_rates_emotions_and_long_audio(trained):
+    from core.model.infer import Parley
+    root, _, _ = trained
+    model = Parley.from_pretrained(root / "run")
+    x = (0.1 * np.sin(np.arange(16000 * 2) / 16000 * 2 * np.pi * 150)).astype(np.float32)
+    segs = [("SIL", 0, 0.3), ("AA", 0.3, 1.2), ("M", 1.2, 1.4), ("SIL", 1.4, 2.0)]
+    w30 = model.generate(x, "happy", 0.8, fps=30, segments=segs)
+    w24 = model.generate(x, "happy", 0.8, fps=24, segments=segs)
+    assert w30.shape == (60, 52) and w24.shape == (48, 52)
+    assert w30.min() >= 0 and w30.max() <= 1
+    neutral = model.generate(x, "neutral", 1.0, segments=segs)
+    zero = model.generate(x, "angry", 0.0, segments=segs)
+    assert np.array_equal(neutral, zero)
+    with pytest.raises(ValueError, match="unknown style"):
+        model.generate(x, style="nobody", segments=segs)
+    # windowed decoding of long features equals single-window decoding away from the seams,
+    # and the crossfaded result is continuous
+    feats = np.tile(model.features(x, segs), (4, 1))             # 240 frames
+    whole = model.motion_from_features(feats, window_s=10)
+    windows = model.motion_from_features(feats, window_s=2.4, overlap_s=0.8)
+    assert windows.shape == whole.shape == (240, 52)
+    assert np.abs(np.diff(windows, axis=0)).max() <= np.abs(np.diff(whole, axis=0)).max() + 0.35
+
+
+def test_crossfade_join_has_no_seams():
+    from core.model.infer import crossfade_join, window_starts
+    total, win, ov = 100, 40, 10
+    starts = window_starts(total, win, ov)
+    ramp = np.linspace(0, 1, total, dtype=np.float32)[:, None]
+    chunks = [ramp[s:s + win] for s in starts]
+    assert starts[0] == 0 and starts[-1] == total - win
+    assert np.allclose(crossfade_join(chunks, starts, total), ramp, atol=1e-6)
+
+
+def test_checkpoint_round_trip_and_clear_errors(trained, tmp_path):
+    root, _, _ = trained
+    cfg = ckpt.load_config(root / "run")
+    vq = MotionVQVAE(cfg.vq)
+    ckpt.load_component(root / "run", "vqvae", vq)
+    ckpt.save_component(tmp_path, "vqvae", vq)
+    ckpt.save_config(tmp_path, cfg)
+    vq2 = MotionVQVAE(cfg.vq)
+    ckpt.load_component(tmp_path, "vqvae", vq2)
+    for a, b in zip(vq.state_dict().values(), vq2.state_dict().values()):
+        assert torch.equal(a, b)
+    # corrupt file
+    (tmp_path / "s2c.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(ckpt.CheckpointError, match="corrupt"):
+        from core.model.transformer import SpeechToCodes
+        ckpt.load_component(tmp_path, "s2c", SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend))
+    # truncated file
+    data = (root / "run" / "vqvae.safetensors").read_bytes()
+    (tmp_path / "vqvae.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ckpt.CheckpointError, match="corrupt"):
+        ckpt.load_component(tmp_path, "vqvae", MotionVQVAE(cfg.vq))
+    # mismatched architecture
+    (tmp_path / "vqvae.safetensors").write_bytes(data)
+    other = tiny_config().vq
+    other.n_codes = 64
+    with pytest.raises(ckpt.CheckpointError, match="shape"):
+        ckpt.load_component(tmp_path, "vqvae", MotionVQVAE(other))
+    other = tiny_config().vq
+    other.res_blocks = 2
+    with pytest.raises(ckpt.CheckpointError, match="missing"):
+        ckpt.load_component(tmp_path, "vqvae", MotionVQVAE(other))
+    # wrong component in the file, missing file, bad config version
+    (tmp_path / "s2c.safetensors").write_bytes(data)
+    with pytest.raises(ckpt.CheckpointError, match="holds component 'vqvae'"):
+        ckpt.load_component(tmp_path, "s2c", MotionVQVAE(cfg.vq))
+    with pytest.raises(ckpt.CheckpointError, match="missing from"):
+        ckpt.load_component(tmp_path, "regression", MotionVQVAE(cfg.vq))
+    d = json.loads((tmp_path / "config.json").read_text())
+    d["version"] = 0
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    with pytest.raises(ckpt.CheckpointError, match="version"):
+        ckpt.load_config(tmp_path)
+
+
+def test_evaluate_reports_both_models(trained):
+    from core.model.evaluate import evaluate_corpus, motion_stats
+    root, corpus, _ = trained
+    res = evaluate_corpus(root / "run", corpus, "train", max_items=2, phone_source="oracle",
+                          progress=False)
+    for kind in ("codebook", "regression"):
+        assert {"std_ratio", "velocity_ratio", "l1", "lip_acc", "emotion_acc"} <= set(res[kind])
+    gt = np.random.default_rng(0).random((50, 52)).astype(np.float32)
+    s = motion_stats(gt, gt)
+    assert s["std_ratio"] == pytest.approx(1.0) and s["velocity_ratio"] == pytest.approx(1.0)
+    flat = motion_stats(np.full_like(gt, gt.mean()), gt)
+    assert flat["std_ratio"] == pytest.approx(0, abs=1e-4) and flat["velocity_ratio"] == pytest.approx(0, abs=1e-4)
+
+
+def test_export_formats_and_cli_generate(trained, tmp_path):
+    from core.cli import main
+    from core.model.export import read_curves, write_curves
+    w = np.random.default_rng(1).random((12, 52)).astype(np.float32)
+    for ext in ("json", "csv", "npz"):
+        p = write_curves(tmp_path / f"t.{ext}", w, 24.0, {"k": 1})
+        back, fps = read_curves(p)
+        assert np.allclose(back, w, atol=1e-4) and fps == pytest.approx(24.0)
+    with pytest.raises(ValueError, match="format"):
+        write_curves(tmp_path / "t.txt", w, 24.0)
+    root, corpus, _ = trained
+    wav = sorted((corpus / "audio").glob("*.wav"))[0]
+    import core.model.frontends.phones as ph
+    orig = ph.recognize
+    ph.recognize = lambda x: [("SIL", 0.0, 0.2), ("AA", 0.2, len(x) / 16000)]   # no PocketSphinx here
+    try:
+        rc = main(["generate", str(wav), "--checkpoint", str(root / "run"), "--emotion", "happy",
+                   "--intensity", "0.5", "--fps", "25", "--out", str(tmp_path / "o.json"),
+                   str(tmp_path / "o.csv"), "--plot", str(tmp_path / "o.png")])
+    finally:
+        ph.recognize = orig
+    assert rc == 0
+    out, fps = read_curves(tmp_path / "o.json")
+    assert fps == 25 and out.shape[1] == 52 and (tmp_path / "o.png").stat().st_size > 10000
+    assert main(["generate", str(wav), "--checkpoint", str(tmp_path / "nope")]) == 2
