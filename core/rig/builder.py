@@ -20,6 +20,7 @@ MM = 1e-3
 JAW_OPEN_DEG = 16.0
 EYE_LOOK_UD_DEG = 22.0
 EYE_LOOK_LR_DEG = 28.0
+CORNER_FREE = 0.6   # |x| / mouth half-width beyond which lip vertices are not pinned to the jaw
 
 
 def _rot_x(q, theta):
@@ -92,11 +93,16 @@ def _jaw_weight(c: _Ctx) -> np.ndarray:
     """Harmonic jaw weight: 1 on lower lip + chin, 0 on the upper lip and everything above the
     nose base, the ears, scalp and the neck's cut boundary; smooth in between."""
     n = len(c.p)
-    one = np.r_[ft.region("lower_lip_zone"), ft.region("lower_lip"),
-                np.where(c.geo("chin", [c.seed(c.lm[ft.LMK_CHIN])], 0.4 * c.iod) < 0.3 * c.iod)[0]]
+    # lip constraints stop short of the corners, so the corners blend (~0.5) and the opened
+    # mouth is rounded instead of hinged at two points
+    u = np.abs(c.p[:, 0] - c.mouth_c[0]) / c.half_w
+    lower = np.r_[ft.region("lower_lip_zone"), ft.region("lower_lip")]
+    upper = np.r_[ft.region("upper_lip_zone"), ft.region("upper_lip")]
+    lower, upper = lower[u[lower] < CORNER_FREE], upper[u[upper] < CORNER_FREE]
+    one = np.r_[lower, np.where(c.geo("chin", [c.seed(c.lm[ft.LMK_CHIN])], 0.4 * c.iod) < 0.3 * c.iod)[0]]
     nose_base = c.lm[33][1]
     above = np.where(c.p[:, 1] > nose_base - 0.05 * c.iod)[0]
-    zero = np.r_[ft.region("upper_lip_zone"), ft.region("upper_lip"), ft.region("nose"), above,
+    zero = np.r_[upper, ft.region("nose"), above,
                  ft.region("left_ear"), ft.region("right_ear"), ft.region("scalp"),
                  ft.region("boundary"), ft.region("left_eyeball"), ft.region("right_eyeball")]
     zero = np.setdiff1d(zero, one)
@@ -165,10 +171,13 @@ def _mouth_shapes(c: _Ctx, d: dict):
 
     # mouthClose: with jawOpen=w the lower lip returns 80 % and the upper lip drops 20 % of the
     # jaw displacement, so at the contact seam both lips carry the same displacement -> sealed.
-    lam_lo = np.minimum(falloff(d_lo, 0.3 * iod), w_jaw)
+    # Generalised to any jaw weight: on the lips every vertex is brought to the same 20 % of the
+    # (unweighted) jaw motion, so each contact pair moves together; it fades out over the skin.
+    lam_lo = np.minimum(falloff(d_lo, 0.3 * iod), np.maximum(w_jaw, 0.2))
     lam_up = falloff(d_up, 0.12 * iod) * (d_up <= d_lo + 1e-9)
-    lam_up = np.where(np.isin(np.arange(len(p)), upper_set), 1.0, lam_up)
-    d["mouthClose"] = (-0.8 * lam_lo + 0.2 * lam_up)[:, None] * full_open
+    lam = np.where(up_side, lam_up, lam_lo)
+    lam[lips_set] = 1.0
+    d["mouthClose"] = (lam * (0.2 - w_jaw))[:, None] * full_open
 
     # funnel: lips flare forward and open into an O, corners move in
     d["mouthFunnel"] = (c.out(f_up_only * center * (0.6 + 0.4 * t_above), (0, 3.0, 3.5))

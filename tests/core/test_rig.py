@@ -120,7 +120,7 @@ def test_lips_seal_on_mouth_close_and_press(rig, w):
         gap = rig.inner_lip_gap(rig.apply(weights))
         assert gap.max() < 0.5 and gap.min() > -0.2, f"gap {np.round(gap, 2)} for {weights.nonzero()}"
     opened = rig.inner_lip_gap(rig.apply(_w(jawOpen=w)))
-    assert opened.min() > 15.0 * w, "jawOpen should part the lips"
+    assert opened.max() > 22.0 * w and opened.min() > 8.0 * w, "jawOpen should part the lips (rounded)"
 
 
 @pytest.mark.parametrize("name", ["mouthUpperUpLeft", "mouthUpperUpRight", "mouthLowerDownLeft",
