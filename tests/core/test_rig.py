@@ -77,6 +77,10 @@ def test_shapes_mean_what_arkit_says(rig):
     ci = int(np.argmin(np.linalg.norm(rig.neutral - chin, axis=1)))
     d = loc(rig.shape("jawOpen")) - p0
     assert d[ci, 1] < -0.02 and d[ci, 1] > -0.045, "jawOpen should drop the chin ~2-4 cm"
+    assert (loc(rig.shape("jawLeft")) - p0)[ci, 0] > 0.005      # ARKit left = subject's left (+x)
+    assert (loc(rig.shape("jawRight")) - p0)[ci, 0] < -0.005
+    assert (loc(rig.shape("jawForward")) - p0)[ci, 2] > 0.004
+    assert (loc(rig.shape("mouthLeft")) - p0)[region("lips"), 0].mean() > 0.004
     lm0 = ft.landmarks68(rig.neutral)
     for side, lmk in (("Left", 54), ("Right", 48)):
         k = int(np.argmin(np.linalg.norm(rig.neutral - lm0[lmk], axis=1)))
