@@ -331,3 +331,14 @@ def test_style_variation_is_seeded_and_keeps_the_guarantees():
         _check_seals(w, SENTENCE, 30.0)
     with pytest.raises(ValueError, match="style_variation"):
         animate(SENTENCE, options={"style_variation": 2.0})
+
+
+def test_pauses_of_250ms_reach_rest():
+    rest = ChoreographyOptions().rest_jaw
+    for gap in (0.26, 0.4):
+        segs = [("SIL", 0, 0.3), ("AA", 0.3, 0.5), ("SIL", 0.5, 0.5 + gap),
+                ("AA", 0.5 + gap, 0.7 + gap), ("SIL", 0.7 + gap, 1.2 + gap)]
+        w = animate(segs, fps=60)
+        mid = _window(w, 60, 0.5 + gap / 2 - 0.01, 0.5 + gap / 2 + 0.01)
+        assert (mid[:, INDEX["jawOpen"]] - mid[:, INDEX["mouthClose"]]).max() < 0.01
+        assert mid[:, INDEX["jawOpen"]].max() < rest + 0.04
