@@ -227,3 +227,14 @@ def test_piper_voice_audio_and_native_durations():
     phones = [s.phone for s in segs3 if s.phone != "SIL"]
     assert phones == ["B", "AA", "B", "M", "EY", "D", "AH", "M", "AE", "P"]
     assert segs3[-1].end == pytest.approx(len(x3) / sr3, abs=1e-3)
+
+
+def test_cli_voices_and_bad_voice(capsys, tmp_path):
+    from core.cli import main
+    assert main(["corpus", "voices"]) == 0
+    out = capsys.readouterr().out
+    assert "festival:cmu_us_slt_arctic_hts" in out and "test (held out)" in out
+    rc = main(["corpus", "build", "--out", str(tmp_path), "--hours", "0.01",
+               "--voices", "festival:nobody"])
+    assert rc == 2
+    assert "unknown festival voice 'nobody'" in capsys.readouterr().err
