@@ -28,6 +28,15 @@ class CorpusItem:
     def id(self) -> str:
         return self.record["id"]
 
+    @property
+    def num_frames(self) -> int:
+        return int(round(self.record["duration"] * self.record["fps"]))
+
+    def phone_labels(self) -> np.ndarray:
+        """Phone index (``core.phones.PHONES``) per motion frame: lip-reading targets."""
+        from ..phones import frame_labels
+        return frame_labels(self.segments, self.num_frames, self.record["fps"])
+
 
 def load_manifest(corpus_dir, split: str | None = None) -> list[dict]:
     """Manifest records, optionally only one split ("train", "val" or "test")."""
@@ -53,6 +62,12 @@ def load_manifest(corpus_dir, split: str | None = None) -> list[dict]:
             if split is None or rec["split"] == split:
                 out.append(rec)
     return out
+
+
+def iter_items(corpus_dir, split: str | None = None, **kw):
+    """Yield :class:`CorpusItem` for every record of ``split`` (manifest order)."""
+    for rec in load_manifest(corpus_dir, split):
+        yield load_item(corpus_dir, rec, **kw)
 
 
 def parse_key(key: str) -> tuple[str, float]:

@@ -138,6 +138,8 @@ def test_tiny_build_manifest_splits_determinism_resume(tmp_path):
             assert {f"{e}@0.50", f"{e}@1.00"} <= set(item.motion)
         assert all(m.shape == (T, 52) and m.dtype == np.float32 for m in item.motion.values())
         assert {"effort", "level_dbfs", "tempo", "timing_source"} <= set(r["augment"])
+        labels = item.phone_labels()
+        assert labels.shape == (T,) and 0 < labels.max() < len(PHONES) and labels.min() >= 0
     # splits: test = held-out voice only; sentences never shared across splits
     by_split = {s: [r for r in recs if r["split"] == s] for s in ("train", "val", "test")}
     assert all(r["voice"] == KED for r in by_split["test"])
