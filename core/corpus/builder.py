@@ -139,6 +139,17 @@ def _to_16k(x: np.ndarray, sr: int) -> np.ndarray:
     return resample_poly(x, SR // g, sr // g).astype(np.float32)
 
 
+def rounded_segments(segs, digits: int = 5) -> list[list]:
+    """``[[phone, start, end], ...]`` rounded for JSON; slivers that round to zero length are
+    dropped (their neighbour already touches the same instant)."""
+    out = []
+    for s in segs:
+        a, b = round(s.start, digits), round(s.end, digits)
+        if b > a:
+            out.append([s.phone, a, b])
+    return out
+
+
 def _atomic_write(path: Path, write):
     tmp = path.with_name(path.name + ".part")
     write(tmp)
@@ -172,7 +183,7 @@ def build_item(item: dict, out: str, intensities, augment_strength: float, motio
     _atomic_write(out_dir / rel["audio"],
                   lambda p: sf.write(p, y, SR, subtype="PCM_16", format="WAV"))
     _atomic_write(out_dir / rel["phones"], lambda p: p.write_text(json.dumps(
-        {"segments": [[s.phone, round(s.start, 5), round(s.end, 5)] for s in segs],
+        {"segments": rounded_segments(segs),
          "source": source,
          # the talker's loudness (dB/frame, before background noise): lets motion be remade
          "loudness_db": [round(float(v), 2) for v in loud]})))
@@ -229,6 +240,13 @@ def remake_motion(out, intensities=INTENSITIES, motion_fn=None, progress: bool =
     return len(recs)
 
 
+def _worker_init():
+    """Workers die on SIGTERM (the parent's handler is for the parent: it indexes the corpus)."""
+    import signal
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _worker(args):
     item, out, intensities, strength, motion_fn = args
     t = time.time()
@@ -272,7 +290,7 @@ def build(cfg: BuildConfig) -> dict:
               file=sys.stderr, flush=True)
     if cfg.jobs > 1 and len(work) > 1:
         import multiprocessing as mp
-        pool = mp.get_context("fork").Pool(cfg.jobs)
+        pool = mp.get_context("fork").Pool(cfg.jobs, initializer=_worker_init)
         results = pool.imap(_worker, work, chunksize=1)
     else:
         pool = None
@@ -312,7 +330,10 @@ def build(cfg: BuildConfig) -> dict:
         complete = len(records) == len(items)
     finally:
         if pool is not None:
-            pool.terminate() if not complete else pool.close()
+            if complete:
+                pool.close()
+            else:
+                pool.terminate()
             pool.join()
         stats = checkpoint(complete)       # also on Ctrl-C / SIGTERM: index what is done
     if cfg.progress:
