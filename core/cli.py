@@ -33,6 +33,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "corpus",
     "model",
     "choreography",
+    "alignment",
+    "evaluation",
 )
 
 PROG = "python -m core"

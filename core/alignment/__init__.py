@@ -14,3 +14,9 @@ from .text import guess_pronunciation, normalize_transcript, number_to_words
 __all__ = ["align", "align_detailed", "align_long", "recognize_phones", "AlignmentError",
            "AlignResult", "WordSegment", "RECOGNIZERS", "phone_overlap_accuracy",
            "normalize_transcript", "number_to_words", "guess_pronunciation", "tile_segments"]
+
+
+def register_cli(sub) -> None:
+    """Subcommands ``align`` and ``recognize-phones`` (see ``core.alignment.cli``)."""
+    from .cli import register_cli as _register
+    _register(sub)

@@ -46,7 +46,7 @@ class AlignResult:
     seconds: float = 0.0                                   # wall-clock compute time
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _decoders: dict[str, object] = {}
 
 
@@ -60,7 +60,7 @@ def _import_pocketsphinx():
 
 
 def _decoder(kind: str):
-    """A cached decoder: 'align' (dictionary, no LM search needed), 'words' or 'allphone'."""
+    """A cached decoder: 'align' / 'align_wide' (forced alignment), 'words' or 'allphone'."""
     with _lock:
         if kind not in _decoders:
             ps = _import_pocketsphinx()
@@ -73,8 +73,8 @@ def _decoder(kind: str):
             elif kind == "words":
                 _decoders[kind] = ps.Decoder(**common)
             elif kind == "align":
-                # wide beams: a forced grammar is a single path, so pruning buys little speed
-                # and the default beams lose it on synthetic (TTS) speech
+                _decoders[kind] = ps.Decoder(bestpath=False, **common)
+            elif kind == "align_wide":  # fallback: default beams lose some (synthetic) speech
                 _decoders[kind] = ps.Decoder(bestpath=False, beam=1e-80, wbeam=1e-60,
                                              pbeam=1e-80, **common)
             else:
@@ -191,6 +191,48 @@ def _phone_pass(decoder, pcm: bytes, offset: float):
     return words, raw
 
 
+def _forced(words: list[str], pcm: bytes, duration: float, phones: bool):
+    """Word pass (and phone pass) with default beams, retried with wide beams on failure.
+
+    Wide beams rescue speech the default pruning loses (synthetic voices, odd recordings) but
+    cost about twice the time, so they are only the fallback.
+    """
+    last_error = None
+    for kind in ("align", "align_wide"):
+        dec = _decoder(kind)
+        with _lock:  # a decoder is not re-entrant
+            guessed = _prepare_words(dec, words)
+            try:
+                dec.set_align_text(" ".join(words))
+                _run(dec, pcm)
+                segs = [(_clean_word(s.word), s.start_frame / FRAME_RATE,
+                         (s.end_frame + 1) / FRAME_RATE) for s in (dec.seg() or [])]
+                if not segs:
+                    continue
+                if not phones:
+                    return segs, guessed, None, None
+                out_words, raw = _phone_pass(dec, pcm, 0.0)
+                if out_words:
+                    return segs, guessed, out_words, raw
+            except RuntimeError as exc:
+                last_error = exc
+            finally:
+                dec.activate_search()
+    why = f" ({last_error})" if last_error else " (no path reached the end)"
+    raise AlignmentError(
+        f"PocketSphinx could not align {len(words)} words to {duration:.1f} s of audio{why}. "
+        f"Check that the transcript matches the recording; for recordings longer than ~30 s "
+        f"use align_long(); without a transcript use recognize_phones().")
+
+
+def _words_of(transcript: str) -> list[str]:
+    words = normalize_transcript(transcript)
+    if not words:
+        raise ValueError(f"transcript {transcript!r} contains no words to align; pass the "
+                         f"spoken text, or use recognize_phones() when there is none")
+    return words
+
+
 def word_pass(samples, transcript: str, sample_rate: int = SAMPLE_RATE):
     """Word-level forced alignment only (one pass; cheap even for long recordings).
 
@@ -198,25 +240,7 @@ def word_pass(samples, transcript: str, sample_rate: int = SAMPLE_RATE):
     the {oov: method} dict. Used by ``align_long`` to find safe places to cut.
     """
     pcm, duration = to_pcm16(samples, sample_rate)
-    words = normalize_transcript(transcript)
-    if not words:
-        raise ValueError(f"transcript {transcript!r} contains no words to align")
-    dec = _decoder("align")
-    with _lock:
-        guessed = _prepare_words(dec, words)
-        try:
-            dec.set_align_text(" ".join(words))
-            _run(dec, pcm)
-            segs = [(_clean_word(s.word), s.start_frame / FRAME_RATE,
-                     (s.end_frame + 1) / FRAME_RATE) for s in (dec.seg() or [])]
-        except RuntimeError as exc:
-            raise AlignmentError(f"PocketSphinx word alignment failed: {exc}") from exc
-        finally:
-            dec.activate_search()
-    if not segs:
-        raise AlignmentError(
-            f"PocketSphinx could not align {len(words)} words to {duration:.1f} s of audio; "
-            f"check that the transcript matches the recording")
+    segs, guessed, _, _ = _forced(_words_of(transcript), pcm, duration, phones=False)
     return segs, guessed
 
 
@@ -226,31 +250,7 @@ def align_detailed(samples, transcript: str, sample_rate: int = SAMPLE_RATE) -> 
 
     t0 = time.perf_counter()
     pcm, duration = to_pcm16(samples, sample_rate)
-    words = normalize_transcript(transcript)
-    if not words:
-        raise ValueError(f"transcript {transcript!r} contains no words to align; pass the "
-                         f"spoken text, or use recognize_phones() when there is none")
-    dec = _decoder("align")
-    with _lock:  # a decoder is not re-entrant
-        guessed = _prepare_words(dec, words)
-        try:
-            dec.set_align_text(" ".join(words))
-            _run(dec, pcm)
-            if not list(dec.seg() or []):
-                raise AlignmentError(
-                    f"PocketSphinx could not align {len(words)} words to {duration:.1f} s of "
-                    f"audio (no path reached the end). Check that the transcript matches the "
-                    f"recording; for recordings longer than ~30 s use align_long().")
-            out_words, raw = _phone_pass(dec, pcm, 0.0)
-        except RuntimeError as exc:
-            if isinstance(exc, AlignmentError):
-                raise
-            raise AlignmentError(f"PocketSphinx alignment failed: {exc}") from exc
-        finally:
-            dec.activate_search()
-    if not out_words:
-        raise AlignmentError("PocketSphinx returned an empty phone alignment; check that the "
-                             "transcript matches the audio")
+    _, guessed, out_words, raw = _forced(_words_of(transcript), pcm, duration, phones=True)
     return AlignResult(tile_segments(raw, duration), out_words, duration, guessed,
                        time.perf_counter() - t0)
 

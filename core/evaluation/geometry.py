@@ -55,38 +55,19 @@ def lip_speed_mm_s(verts, lip_idx, fps: float, scale: float = 1000.0) -> np.ndar
 
 
 def rig_lip_tables(rig=None) -> tuple[np.ndarray, np.ndarray]:
-    """``(inner_lip_pairs [P,2], lip_idx [L])`` from the rig object or ``core.rig``.
-
-    Looks for ``inner_lip_pairs`` / ``lip_idx`` (or ``lips``) on the rig first, then in
-    ``core.rig.flame_tables``. Raises ``ValueError`` naming what is missing.
-    """
+    """``(inner_lip_pairs [P,2], lip_idx [L])`` for a rig: its own attributes when it has them
+    (``inner_lip_pairs``, ``lip_idx``), otherwise the FLAME tables of ``core.rig``
+    (``flame_tables.inner_lip_pairs()`` and the FLAME ``lips`` mask)."""
     pairs = getattr(rig, "inner_lip_pairs", None) if rig is not None else None
-    lips = None
-    if rig is not None:
-        for name in ("lip_idx", "lip_indices", "lips"):
-            lips = getattr(rig, name, None)
-            if lips is not None:
-                break
+    lips = getattr(rig, "lip_idx", None) if rig is not None else None
     if pairs is None or lips is None:
         try:
-            from ..rig import flame_tables as tables  # the rig helper's FLAME tables
+            from ..rig import flame_tables as ft
         except ImportError as exc:
-            raise ValueError("no inner-lip tables: pass inner-lip pairs and lip vertex "
-                             "indices, or install core.rig with flame_tables") from exc
-        tab = tables() if callable(tables) else tables
-        get = (lambda k: tab[k]) if isinstance(tab, dict) or hasattr(tab, "files") else \
-            (lambda k: getattr(tab, k))
-        if pairs is None:
-            pairs = get("inner_lip_pairs")
-        if lips is None:
-            for key in ("mask_lips", "lips", "lip_idx"):
-                try:
-                    lips = get(key)
-                    break
-                except (KeyError, AttributeError):
-                    continue
-    if pairs is None or lips is None:
-        raise ValueError("rig tables lack inner_lip_pairs or lip vertex indices")
+            raise ValueError("no inner-lip tables: pass inner_lip_pairs and lip_idx, or "
+                             "install core.rig (flame_tables)") from exc
+        pairs = ft.inner_lip_pairs() if pairs is None else pairs
+        lips = ft.region("lips") if lips is None else lips
     pairs = np.asarray(pairs() if callable(pairs) else pairs, dtype=np.int64)
     lips = np.asarray(lips() if callable(lips) else lips, dtype=np.int64)
     return pairs, lips

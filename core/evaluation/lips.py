@@ -1,7 +1,7 @@
 """Phone-aware lip checks: bilabial closure before the burst, and a resting mouth in silence.
 
-Both work on a per-frame inner-lip gap in millimetres (frame ``i`` = pose at ``i / fps``), so
-they can be tested without a rig; ``core.evaluation.geometry`` measures the gap on a mesh.
+Both work on a per-frame inner-lip gap in millimetres, so they can be tested without a rig;
+``evaluate_take`` measures the gap on a mesh. Frame ``i`` shows time ``(i + 0.5) / fps``.
 """
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..phones import BILABIALS, OPEN_VOWELS, normalize_phone
-from .signals import audio_silence_mask, phone_frames, segment_silence_mask, speech_mask
+from .signals import (audio_silence_mask, frame_times, phone_frames, segment_silence_mask,
+                      speech_mask)
 
 CLOSURE_ABS_MM = 1.0
 CLOSURE_REL = 0.10
@@ -61,7 +62,7 @@ def bilabial_closure_rate(gap_mm, segments, fps: float, window_s: float = CLOSUR
 
     Definition: consecutive P/B/M segments form one event (one closure); its burst is the end
     of the last one. The event is *closed* when the minimum gap over the frames whose time
-    ``i / fps`` lies in ``[max(start, burst - window_s) - 0.5 / fps, burst + 0.5 / fps]``
+    ``(i + 0.5) / fps`` lies in ``[max(start, burst - window_s) - 0.5 / fps, burst + 0.5 / fps]``
     (the last 40 ms, widened by half a frame so at least one frame is always tested) is at
     most ``max(abs_mm, rel * open-vowel aperture)``, the aperture being the 90th percentile
     of the gap over open-vowel frames (``open_vowel_aperture``).
@@ -81,7 +82,7 @@ def bilabial_closure_rate(gap_mm, segments, fps: float, window_s: float = CLOSUR
             events[-1] = (events[-1][0] + p, events[-1][1], s.end)
         else:
             events.append((p, s.start, s.end))
-    t = np.arange(len(g)) / fps
+    t = frame_times(len(g), fps)
     closed = 0
     failures = []
     for p, start, burst in events:
@@ -89,7 +90,7 @@ def bilabial_closure_rate(gap_mm, segments, fps: float, window_s: float = CLOSUR
         sel = (t >= a) & (t <= burst + 0.5 / fps)
         if not sel.any():  # event beyond the take: nearest frame
             sel = np.zeros(len(g), dtype=bool)
-            sel[min(len(g) - 1, int(round(burst * fps)))] = True
+            sel[min(len(g) - 1, max(0, int(burst * fps)))] = True
         m = float(g[sel].min())
         if m <= thr:
             closed += 1

@@ -1,7 +1,7 @@
 """Per-frame audio measures at the motion frame rate: loudness (dB), onset envelope, silence.
 
-Frame ``i`` of a take is the pose at time ``i / fps`` (the keyframe convention), so every audio
-measure here is centred on ``i / fps``.
+Frame ``i`` of a take shows time ``(i + 0.5) / fps`` (the frame centre: Parley's convention, as
+in ``core.phones.frame_labels`` and the choreography), so every measure here is centred there.
 """
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ import numpy as np
 from ..phones import normalize_phone
 
 FLOOR_DB = -80.0
+
+
+def frame_times(num_frames: int, fps: float) -> np.ndarray:
+    """Time (s) each frame shows: its centre ``(i + 0.5) / fps``."""
+    return (np.arange(num_frames) + 0.5) / float(fps)
 
 
 def _check_audio(samples, sample_rate) -> np.ndarray:
@@ -36,7 +41,7 @@ def frame_loudness_db(samples, sample_rate: int, fps: float, num_frames: int | N
     win = int(round((window_s if window_s is not None else 2.0 / fps) * sample_rate))
     half = max(1, win // 2)
     csum = np.concatenate([[0.0], np.cumsum(x * x)])
-    centres = np.round(np.arange(n) / fps * sample_rate).astype(np.int64)
+    centres = np.round(frame_times(n, fps) * sample_rate).astype(np.int64)
     lo = np.clip(centres - half, 0, len(x))
     hi = np.clip(centres + half, 0, len(x))
     count = np.maximum(hi - lo, 1)
@@ -62,7 +67,7 @@ def segment_silence_mask(segments, num_frames: int, fps: float, min_silence_s: f
     The margin skips the release after speech and the anticipation before it (the mouth is
     expected to move there). A margin is not applied at the clip's start and end.
     """
-    t = np.arange(num_frames) / fps
+    t = frame_times(num_frames, fps)
     mask = np.zeros(num_frames, dtype=bool)
     clip_end = max([s.end for s in segments], default=0.0)
     for s in segments:
@@ -75,8 +80,8 @@ def segment_silence_mask(segments, num_frames: int, fps: float, min_silence_s: f
 
 
 def speech_mask(segments, num_frames: int, fps: float) -> np.ndarray:
-    """Frames (at time ``i / fps``) inside non-silence phone segments."""
-    t = np.arange(num_frames) / fps
+    """Frames whose centre lies inside a non-silence phone segment."""
+    t = frame_times(num_frames, fps)
     mask = np.zeros(num_frames, dtype=bool)
     for s in segments:
         if normalize_phone(s.phone) != "SIL":
@@ -86,7 +91,7 @@ def speech_mask(segments, num_frames: int, fps: float) -> np.ndarray:
 
 def phone_frames(segments, phones, num_frames: int, fps: float) -> np.ndarray:
     """Frames inside any segment whose phone is in ``phones``."""
-    t = np.arange(num_frames) / fps
+    t = frame_times(num_frames, fps)
     mask = np.zeros(num_frames, dtype=bool)
     for s in segments:
         if normalize_phone(s.phone) in phones:

@@ -21,7 +21,7 @@ def _segments():
 
 def _gap_following(segments, n, open_mm=12.0, closed_before_burst=True):
     """Gap: open on vowels, shut (0) during bilabials/silence, or open at the bursts."""
-    t = np.arange(n) / FPS
+    t = (np.arange(n) + 0.5) / FPS
     g = np.zeros(n)
     for s in segments:
         sel = (t >= s.start) & (t < s.end)
@@ -46,7 +46,7 @@ def test_closure_all_closed_and_none_closed():
 def test_closure_window_is_just_before_the_burst():
     segs = [S("SIL", 0, 0.3), S("AA", 0.3, 0.6), S("M", 0.6, 0.8), S("AA", 0.8, 1.1)]
     n = int(1.1 * FPS)
-    t = np.arange(n) / FPS
+    t = (np.arange(n) + 0.5) / FPS
     g = np.where((t >= 0.3) & (t < 1.1), 10.0, 0.0)
     g[(t >= 0.6) & (t < 0.66)] = 0.0     # closed early in the M, open again before the burst
     assert bilabial_closure_rate(g, segs, FPS).rate == 0.0
@@ -71,7 +71,7 @@ def test_silent_rest_rate():
     r1 = silent_rest_rate(g, segs, FPS)
     assert r1.rate == 1.0 and r1.frames > 30
     # mouth left open in the 1 s pause (the classic complaint)
-    t = np.arange(n) / FPS
+    t = (np.arange(n) + 0.5) / FPS
     g2 = g.copy()
     g2[(t >= 1.5) & (t < 2.5)] = 8.0
     r = silent_rest_rate(g2, segs, FPS)
@@ -181,3 +181,30 @@ def test_inner_lip_gap_shapes_and_errors():
     assert inner_lip_gap_mm(v, [[0, 1]]) == pytest.approx([5.0] * 4)
     with pytest.raises(ValueError, match="out of range"):
         inner_lip_gap_mm(v, [[0, 7]])
+
+
+def test_evaluate_take_on_flame_rig(flame_dir):
+    """Real FLAME rig: mouthClose = jawOpen seals the lips; jawOpen alone does not."""
+    from core.arkit import INDEX
+    from core.rig import FlameRig
+
+    rig = FlameRig.from_ply(flame_dir / "FLAME_template.ply")
+    segs = _segments()
+    n = int(3.5 * FPS)
+    t = (np.arange(n) + 0.5) / FPS
+    w = np.zeros((n, 52), np.float32)
+    w[:, INDEX["jawOpen"]] = np.where(_gap_following(segs, n) > 0, 0.5, 0.0)
+    bil = np.zeros(n, bool)
+    for s in segs:
+        if s.phone in ("P", "B", "M"):
+            bil |= (t >= s.start) & (t < s.end)
+    w[bil, INDEX["jawOpen"]] = 0.2
+    w[bil, INDEX["mouthClose"]] = 0.2                 # sealed with the jaw dropped
+    audio = np.zeros(int(3.5 * 16000), np.float32)
+    sealed = evaluate_take(w, FPS, segs, audio, rig=rig)
+    assert sealed["gap_method"].startswith("flame-rig")
+    assert sealed["bilabial_closure_rate"] == 1.0 and sealed["silent_rest_rate"] == 1.0
+    assert sealed["open_aperture_mm"] > 5.0         # jawOpen 0.5 visibly opens the mouth
+    w[:, INDEX["mouthClose"]] = 0.0
+    gaping = evaluate_take(w, FPS, segs, audio, rig=rig)
+    assert gaping["bilabial_closure_rate"] == 0.0
