@@ -58,6 +58,7 @@ class Job:
     audio_label: str
     plan: targets.TargetPlan
     rest: Optional[np.ndarray] = None
+    faces: Optional[np.ndarray] = None
     new_frame_end: Optional[int] = None
     notes: list = field(default_factory=list)
 
@@ -78,6 +79,17 @@ class Outcome:
     take: core_engine.Take
     written: takes.WrittenTake
     warnings: list = field(default_factory=list)
+
+
+def find_object(name: str):
+    """The object called ``name``, preferring a local one (a library override shares its name
+    with the linked original)."""
+    import bpy
+    try:
+        local = bpy.data.objects.get((name, None))
+    except (TypeError, KeyError):
+        local = None
+    return local if local is not None else bpy.data.objects.get(name)
 
 
 def scene_fps(scene) -> float:
@@ -184,8 +196,7 @@ def prepare(scene, req: Request) -> Job:
     """Validate and gather everything on the main thread; the scene is left as it was."""
     from ..blender_support.scene_audio import AudioSourceError
 
-    import bpy
-    obj = bpy.data.objects.get(req.object_name) if req.object_name else None
+    obj = find_object(req.object_name) if req.object_name else None
     if obj is None:
         raise GenerateError(f"no object named '{req.object_name}'" if req.object_name else
                             "no head selected: select the head mesh or set it in the Parley panel")
@@ -203,9 +214,10 @@ def prepare(scene, req: Request) -> Job:
                             f"range {scene.frame_start}-{scene.frame_end}: move the strip or the range")
     flame = len(obj.data.vertices) == targets.FLAME_NUM_VERTICES and plan.mode in ("build", "parley")
     rest = targets.rest_vertices(obj) if flame else None
+    faces = targets.mesh_triangles(obj) if flame else None
     notes = [plan.describe()]
     return Job(req, scene.name, fps, int(first), np.ascontiguousarray(samples, np.float32), label,
-               plan, rest, new_end, notes)
+               plan, rest, faces, new_end, notes)
 
 
 # ------------------------------------------------------------------------------------- compute
@@ -218,7 +230,9 @@ def compute(job: Job, progress=None, should_cancel=None) -> Result:
         if progress is not None:
             progress(0.0, "building the FLAME rig")
         try:
-            rig = targets.build_rig(job.rest)
+            rig = targets.build_rig(job.rest, job.faces)
+        except targets.TargetError as exc:
+            raise GenerateError(str(exc)) from exc
         except ImportError as exc:
             if job.plan.build:
                 raise GenerateError(f"the FLAME rig builder (core.rig) cannot be imported: "
@@ -247,7 +261,7 @@ def commit(job: Job, result: Result) -> Outcome:
     """Write the result into the scene (main thread). The only step with side effects."""
     import bpy
     scene = bpy.data.scenes.get(job.scene_name)
-    obj = bpy.data.objects.get(job.request.object_name)
+    obj = find_object(job.request.object_name)
     if scene is None or obj is None:
         raise GenerateError("the scene or the head was deleted or renamed while Parley was working; "
                             "generate again")

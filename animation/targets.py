@@ -163,14 +163,14 @@ def check_editable(obj) -> None:
     if obj.type != 'MESH':
         raise TargetError(f"'{obj.name}' is a {obj.type.lower()}, not a mesh: Parley animates "
                           f"shape keys, so select the head mesh itself")
-    if obj.library is not None or obj.data.library is not None:
-        lib = (obj.library or obj.data.library).filepath
-        raise TargetError(f"'{obj.name}' is linked from {lib}: make it local (Object > Relations "
-                          f"> Make Local) or animate it in its source file")
     if obj.override_library is not None or obj.data.override_library is not None:
         raise TargetError(f"'{obj.name}' is a library override: shape keys of overridden meshes "
                           f"cannot be added or keyed reliably; make the mesh local "
                           f"(Object > Library Override > Make Local) first")
+    if obj.library is not None or obj.data.library is not None:
+        lib = (obj.library or obj.data.library).filepath
+        raise TargetError(f"'{obj.name}' is linked from {lib}: make it local (Object > Relations "
+                          f"> Make Local) or animate it in its source file")
     key = obj.data.shape_keys
     if key is not None and (key.library is not None or key.override_library is not None):
         raise TargetError(f"the shape keys of '{obj.name}' come from a library; make them local")
@@ -267,12 +267,30 @@ def rest_vertices(obj) -> np.ndarray:
     return co.reshape(n, 3)
 
 
-def build_rig(rest: np.ndarray):
+def mesh_triangles(obj):
+    """``[F, 3]`` vertex indices when every face is a triangle (FLAME is), else None."""
+    mesh = obj.data
+    n = len(mesh.polygons)
+    sizes = np.empty(n, dtype=np.int32)
+    mesh.polygons.foreach_get("loop_total", sizes)
+    if n == 0 or np.any(sizes != 3):
+        return None
+    verts = np.empty(n * 3, dtype=np.int32)
+    mesh.polygons.foreach_get("vertices", verts)
+    return verts.reshape(n, 3)
+
+
+def build_rig(rest: np.ndarray, faces=None):
     """``core.rig.FlameRig`` of a FLAME-topology rest shape: its ``deltas [52, V, 3]`` become
-    Parley's keys and it measures the QA figures (bpy-free; may run in a worker thread)."""
+    Parley's keys and it measures the QA figures (bpy-free; may run in a worker thread).
+    ``faces`` (triangles) lets the rig check the topology, not just the vertex count."""
     from ..core.rig import FlameRig
 
-    rig = FlameRig.from_vertices(np.asarray(rest, dtype=np.float32))
+    try:
+        rig = FlameRig.from_vertices(np.asarray(rest, dtype=np.float32), faces)
+    except ValueError as exc:  # core.rig.TopologyError
+        raise TargetError(f"this mesh has {rest.shape[0]} vertices like FLAME but is not FLAME "
+                          f"topology: {exc}") from exc
     shape = np.shape(rig.deltas)
     if shape != (len(ARKIT_NAMES), rest.shape[0], 3):
         raise TargetError(f"the rig builder returned deltas of shape {shape}, expected "

@@ -252,15 +252,20 @@ class LearnedEngine:
 
     def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
                  step: Callable[[float, str], None]):
-        step(0.1, "loading model")
+        step(0.05, "loading model")
         model = self.load()
-        step(0.3, "running model")
-        w = model.generate(samples, emotion=emotion, intensity=intensity, fps=MODEL_FPS)
-        step(0.8, "timing phones for QA")
-        try:  # phone timings are only used for the QA figures here
+        step(0.15, "timing phones")
+        try:  # phone timings feed phone-based front ends and the QA figures
             segments = ChoreographyEngine().phones(samples, transcript)
         except EngineError:
             segments = []
+        step(0.4, "running model")
+        try:
+            w = model.generate(samples, emotion=emotion, intensity=intensity, fps=MODEL_FPS,
+                               segments=segments or None)
+        except ImportError as exc:
+            raise EngineError(f"the learned model needs a runtime that cannot be imported here "
+                              f"({exc})") from exc
         return np.asarray(w, dtype=np.float32), segments
 
 
@@ -312,7 +317,8 @@ def take_qa(weights30: np.ndarray, segments, samples: np.ndarray, rig=None) -> d
         m = evaluate_take(weights30, MODEL_FPS, segments, samples, rig=rig)
     except (ValueError, KeyError, IndexError) as exc:
         return {"unavailable": f"QA failed: {exc}"}
-    out = {k: _plain(v) for k, v in m.items() if k != "bilabial_failures"}
+    out = {k: _plain(v) for k, v in m.items()
+           if k != "bilabial_failures" and np.ndim(v) == 0}  # per-frame arrays stay out
     out["bilabial_failures"] = _plain(list(m.get("bilabial_failures") or [])[:10])
     return out
 

@@ -180,3 +180,26 @@ def test_missing_pocketsphinx_gives_a_clear_engine_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_sphinx)
     with pytest.raises(E.EngineError, match="(?i)pocketsphinx"):
         E.ChoreographyEngine().phones(tone(), None)
+
+
+def test_learned_engine_runs_an_installed_checkpoint(tmp_path, monkeypatch):
+    """Wiring only: an untrained tiny checkpoint is loaded and its output becomes the take."""
+    torch = pytest.importorskip("torch")
+    from core.model import checkpoint as ckpt
+    from core.model.config import tiny_config
+    from core.model.frontends.base import build_frontend
+    from core.model.transformer import SpeechToCodes
+    from core.model.vqvae import MotionVQVAE
+
+    torch.manual_seed(0)
+    cfg = tiny_config(kind="logmel")
+    build_frontend(cfg.frontend)  # fills in the feature size
+    ckpt.save_config(tmp_path, cfg)
+    ckpt.save_component(tmp_path, "s2c", SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend))
+    ckpt.save_component(tmp_path, "vqvae", MotionVQVAE(cfg.vq))
+    monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path)
+    monkeypatch.setattr(E.ChoreographyEngine, "phones", lambda self, x, t: [])
+    take = E.generate_take(tone(1.0), fps=24, emotion="sad", intensity=0.5)
+    assert take.engine == E.ENGINE_LEARNED and tmp_path.name in take.engine_label
+    assert take.weights.shape == (24, NUM_SHAPES) and np.all(np.isfinite(take.weights))
+    assert take.versions["model"] == str(tmp_path) and take.versions["device"] == "CPU"

@@ -1,0 +1,206 @@
+"""Headless generation: argument parsing, logging and exit codes shared by ``scripts/parley_batch.py``
+and the ``blender --command parley`` extension command.
+
+    blender -b shot.blend --python-exit-code 1 --python scripts/parley_batch.py -- \\
+        --object Head --emotion happy --intensity 0.7 [--strip Voice | --audio file.wav] \\
+        [--transcript "..."] [--extend-scene] [--save | --save-as out.blend] [--render out/] \\
+        [--report take.json]
+
+Runs the same operator as the Generate button (synchronously, as always in background mode) and
+exits non-zero on failure (1 = generation/render failed, 2 = bad arguments). Output is
+deterministic: the same file and arguments give the same keyframes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class BatchError(RuntimeError):
+    pass
+
+
+def parser() -> argparse.ArgumentParser:
+    from ..core.emotions import EMOTIONS
+    p = argparse.ArgumentParser(
+        prog="parley_batch", description="Generate a Parley lip-sync take headless (Blender -b).")
+    p.add_argument("--object", required=True, help="name of the head mesh to animate")
+    p.add_argument("--emotion", default="neutral", choices=EMOTIONS)
+    p.add_argument("--intensity", type=float, default=1.0, help="0..1 (default 1)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--strip", help="use only this sound strip (default: all audible strips)")
+    src.add_argument("--audio", help="use this audio file, starting at the scene's first frame")
+    p.add_argument("--transcript", default="", help="what is said (improves phone timing)")
+    p.add_argument("--transcript-file", help="read the transcript from this text file")
+    p.add_argument("--engine", default="auto", choices=("auto", "choreography", "learned"))
+    p.add_argument("--extend-scene", action="store_true",
+                   help="extend the scene's end frame when the speech is longer")
+    p.add_argument("--keep-previous-on-nla", action="store_true",
+                   help="push the replaced Parley take to a muted NLA track")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--save", action="store_true", help="save the .blend in place")
+    out.add_argument("--save-as", help="save the result to this .blend")
+    p.add_argument("--render", metavar="DIR", help="render the scene's frame range into DIR")
+    p.add_argument("--render-engine", default="auto",
+                   choices=("auto", "workbench", "eevee", "cycles"),
+                   help="auto = Workbench, falling back to Cycles CPU when no GPU context exists")
+    p.add_argument("--set-render-engine", default="keep",
+                   choices=("keep", "workbench", "eevee", "cycles"),
+                   help="store this render engine in the scene before saving (cycles = CPU); "
+                        "for farm render tasks that render the saved file")
+    p.add_argument("--report", help="write the take's details (engine, QA, timings) as JSON")
+    return p
+
+
+def script_args(argv: list[str]) -> list[str]:
+    """Arguments after the first ``--`` (Blender's own arguments come before it)."""
+    return argv[argv.index("--") + 1:] if "--" in argv else []
+
+
+def log(msg: str) -> None:
+    print(f"parley_batch: {msg}", flush=True)
+
+
+def _engine_id(choice: str) -> str:
+    from ..blender_support import compat
+    return {"workbench": "BLENDER_WORKBENCH", "cycles": "CYCLES",
+            "eevee": compat.eevee_engine_id()}[choice]
+
+
+def render(scene, out_dir: str, choice: str) -> str:
+    """Render ``scene``'s frame range into ``out_dir``; returns the engine used."""
+    import bpy
+    os.makedirs(out_dir, exist_ok=True)
+    scene.render.filepath = os.path.join(os.path.abspath(out_dir), "")
+    order = ["workbench", "cycles"] if choice == "auto" else [choice]
+    last = None
+    for c in order:
+        scene.render.engine = _engine_id(c)
+        if c == "cycles":
+            scene.cycles.device = 'CPU'
+        try:
+            log(f"rendering frames {scene.frame_start}-{scene.frame_end} with {scene.render.engine}")
+            bpy.ops.render.render(animation=True)
+            return scene.render.engine
+        except RuntimeError as exc:  # e.g. no OpenGL/EGL context for Workbench/EEVEE
+            last = exc
+            log(f"{scene.render.engine} failed ({exc}); trying the next engine")
+    raise BatchError(f"rendering failed: {last}")
+
+
+def run(argv: list[str]) -> int:
+    """Do the job; returns the exit code (never raises for expected failures)."""
+    import bpy
+    from ..core import engine as core_engine
+    from ..operators.generate import LAST_RUN
+    from . import apply, takes
+
+    p = parser()
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    if not 0.0 <= args.intensity <= 1.0:
+        log(f"error: --intensity must be within 0..1, got {args.intensity}")
+        return EXIT_USAGE
+    t0 = time.perf_counter()
+    scene = bpy.context.scene
+    log(f"Blender {bpy.app.version_string}, Parley {core_engine.parley_version()}, "
+        f"file {bpy.data.filepath or '(unsaved)'}, scene '{scene.name}'")
+    try:
+        transcript = args.transcript
+        if args.transcript_file:
+            with open(args.transcript_file, encoding="utf-8") as f:
+                transcript = f.read().strip()
+        if apply.find_object(args.object) is None:
+            raise BatchError(f"no object named '{args.object}' in {bpy.data.filepath or 'the file'}")
+        settings = scene.parley
+        settings.emotion = args.emotion
+        settings.intensity = args.intensity
+        if args.strip:
+            settings.audio_source, settings.strip_name = 'STRIP', args.strip
+        elif args.audio:
+            settings.audio_source, settings.audio_file = 'FILE', os.path.abspath(args.audio)
+        else:
+            settings.audio_source = 'AUTO'
+        res = bpy.ops.parley.generate_lipsync(
+            object_name=args.object, transcript=transcript, extend_scene=args.extend_scene,
+            push_previous_to_nla=args.keep_previous_on_nla, engine=args.engine)
+        if 'FINISHED' not in res:
+            raise BatchError(LAST_RUN.get("error") or f"generation returned {sorted(res)}")
+        log(LAST_RUN["message"])
+        for w in LAST_RUN.get("warnings", []):
+            log(f"warning: {w}")
+        obj = apply.find_object(args.object)
+        key = obj.data.shape_keys
+        ad = key.animation_data
+        active = ad.action if ad and ad.action and takes.is_parley_take(ad.action) else None
+        info = takes.take_info(active) if active else {}
+        if not info:
+            made = takes.parley_takes(key)
+            info = takes.take_info(made[-1]) if made else {}
+        log(f"engine: {info.get('engine', '?')}; versions: {info.get('versions', {})}")
+        if args.report:
+            with open(args.report, "w", encoding="utf-8") as f:
+                json.dump({"blender": bpy.app.version_string, "file": bpy.data.filepath,
+                           "object": args.object, **info}, f, indent=2, sort_keys=True)
+            log(f"report written to {args.report}")
+        if args.set_render_engine != "keep":
+            scene.render.engine = _engine_id(args.set_render_engine)
+            if args.set_render_engine == "cycles":
+                scene.cycles.device = 'CPU'
+            log(f"render engine set to {scene.render.engine}")
+        if args.save:
+            if not bpy.data.filepath:
+                raise BatchError("--save needs a saved .blend; use --save-as PATH")
+            bpy.ops.wm.save_mainfile()
+            log(f"saved {bpy.data.filepath}")
+        elif args.save_as:
+            bpy.ops.wm.save_as_mainfile(filepath=os.path.abspath(args.save_as))
+            log(f"saved {args.save_as}")
+        if args.render:
+            used = render(scene, args.render, args.render_engine)
+            log(f"rendered with {used} into {args.render}")
+    except (RuntimeError, OSError, ValueError) as exc:
+        msg = str(exc).strip()
+        if msg.startswith("Error: "):
+            msg = msg[len("Error: "):]
+        log(f"error: {msg}")
+        return EXIT_FAILED
+    log(f"done in {time.perf_counter() - t0:.1f} s")
+    return EXIT_OK
+
+
+def cli_command(argv: list[str]) -> int:
+    """``blender -b shot.blend --command parley -- ...`` (extension command, Blender 4.2+)."""
+    return run(script_args(argv) if "--" in argv else list(argv))
+
+
+_CLI_HANDLE = None
+
+
+def register_cli() -> None:
+    """Register ``--command parley`` where this Blender supports extension commands."""
+    global _CLI_HANDLE
+    import bpy
+    fn = getattr(bpy.utils, "register_cli_command", None)
+    if fn is not None and _CLI_HANDLE is None:
+        _CLI_HANDLE = fn("parley", cli_command)
+
+
+def unregister_cli() -> None:
+    global _CLI_HANDLE
+    import bpy
+    if _CLI_HANDLE is not None:
+        bpy.utils.unregister_cli_command(_CLI_HANDLE)
+        _CLI_HANDLE = None
+
+
+def main() -> None:
+    """Entry point for ``--python`` use: exit with the status code."""
+    sys.exit(run(script_args(sys.argv)))
