@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY="${PARLEY_PYTHON:-python3.11}"
-BPY_VENVS=(".venv-bpy45:bpy==4.5.15" ".venv-bpy50:bpy==5.0.1")
+BPY_VENVS=(".venv-bpy42:bpy==4.2.23" ".venv-bpy45:bpy==4.5.15" ".venv-bpy50:bpy==5.0.1")
 say() { printf '[setup] %s\n' "$*"; }
 
 # --- Debian packages: install only what is missing --------------------------------------------

@@ -10,7 +10,8 @@ import pytest
 
 from .harness import REPO, bpy_python, run_script
 
-BPY_VERSIONS = ("4.5", "5.0")
+BPY_VERSIONS = ("4.5", "5.0")          # with audio: every test runs on these
+ALL_BPY_VERSIONS = ("4.2",) + BPY_VERSIONS  # 4.2 (minimum supported, no audio): registration/compat
 
 
 def _missing(reason: str):
@@ -28,7 +29,7 @@ def extension_zip(tmp_path_factory) -> Path:
         return Path(given)
     if sys.platform != "linux":
         pytest.skip("the Blender tests install the linux-x64 zip; run them on Linux")
-    if not any(bpy_python(v) for v in BPY_VERSIONS):
+    if not any(bpy_python(v) for v in ALL_BPY_VERSIONS):
         _missing("no bpy venv (.venv-bpy45/.venv-bpy50): run scripts/setup.sh")
     out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run([sys.executable, str(REPO / "scripts/build_extension.py"),
@@ -56,14 +57,25 @@ def installed_with_audio(installed):
     return installed
 
 
+def _install(version, extension_zip, installs, tmp_path_factory):
+    python = bpy_python(version)
+    if python is None:
+        _missing(f"bpy {version} venv missing: run scripts/setup.sh")
+    if version not in installs:
+        profile = tmp_path_factory.mktemp(f"profile{version.replace('.', '')}")
+        report = run_script(python, "install_extension.py", extension_zip, user_resources=profile)
+        installs[version] = (python, profile, report)
+    return installs[version]
+
+
 @pytest.fixture()
 def installed(bpy_version, extension_zip, _installs, tmp_path_factory):
-    """(python, profile dir, install report): the zip installed into a fresh BLENDER_USER_RESOURCES."""
-    python = bpy_python(bpy_version)
-    if python is None:
-        _missing(f"bpy {bpy_version} venv missing: run scripts/setup.sh")
-    if bpy_version not in _installs:
-        profile = tmp_path_factory.mktemp(f"profile{bpy_version.replace('.', '')}")
-        report = run_script(python, "install_extension.py", extension_zip, user_resources=profile)
-        _installs[bpy_version] = (python, profile, report)
-    return _installs[bpy_version]
+    """(python, profile dir, install report): the zip installed into a fresh BLENDER_USER_RESOURCES
+    of bpy 4.5 or 5.0 (once per session and version)."""
+    return _install(bpy_version, extension_zip, _installs, tmp_path_factory)
+
+
+@pytest.fixture(params=ALL_BPY_VERSIONS)
+def installed_any(request, extension_zip, _installs, tmp_path_factory):
+    """Like ``installed`` but also on bpy 4.2 (the minimum supported Blender; its wheel has no audio)."""
+    return _install(request.param, extension_zip, _installs, tmp_path_factory)

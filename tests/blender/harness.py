@@ -13,7 +13,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
-BPY_VENVS = {"4.5": ".venv-bpy45", "5.0": ".venv-bpy50"}
+BPY_VENVS = {"4.2": ".venv-bpy42", "4.5": ".venv-bpy45", "5.0": ".venv-bpy50"}
 RESULT_MARK = "PARLEY_RESULT "
 
 

@@ -1,4 +1,4 @@
-"""The built zip installs into real Blender (bpy 4.5 LTS and 5.0), registers, and unregisters cleanly."""
+"""The built zip installs into real Blender (bpy 4.2 LTS, 4.5 LTS, 5.0), registers, and unregisters cleanly."""
 from __future__ import annotations
 
 import tomllib
@@ -29,8 +29,8 @@ def test_zip_contents(extension_zip):
     assert manifest["build"]["generated"]["platforms"] == ["linux-x64"]
 
 
-def test_install_register_unregister(installed):
-    _python, profile, rep = installed
+def test_install_register_unregister(installed_any):
+    _python, profile, rep = installed_any
     assert "exception" not in rep, rep.get("exception")
     assert rep["install_result"] == ["FINISHED"]
     assert rep["module_file"].startswith(str(profile))
@@ -38,7 +38,7 @@ def test_install_register_unregister(installed):
     assert {"PARLEY_OT_check_audio", "PARLEY_PT_main"} <= set(reg["types"])
     assert {"PARLEY_OT_check_audio", "PARLEY_PT_main", "ParleySettings", "ParleyRuntime",
             "ParleyPreferences"} <= set(reg["classes"])
-    assert reg["ops"] == ["check_audio"] and reg["scene_prop"] and reg["wm_prop"]
+    assert "check_audio" in reg["ops"] and reg["scene_prop"] and reg["wm_prop"]
     assert rep["panel"] == {"space": "VIEW_3D", "region": "UI", "category": "Parley"}
     prefs = rep["prefs"]
     assert prefs["bl_idname"] == "bl_ext.user_default.parley"
