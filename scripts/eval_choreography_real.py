@@ -29,6 +29,7 @@ from core.alignment import (RECOGNIZERS, align_detailed, align_long,  # noqa: E4
                             phone_overlap_accuracy, recognize_phones)
 from core.audio import load_audio  # noqa: E402
 from core.choreography import animate  # noqa: E402
+from core.emotions import EMOTIONS  # noqa: E402
 from core.evaluation import evaluate_take  # noqa: E402
 from core.loudness import loudness_envelope  # noqa: E402
 from core.phones import PhoneSegment  # noqa: E402
@@ -152,12 +153,19 @@ def main(argv=None) -> int:
         w = animate(segs, clip.duration, fps=FPS, loudness=loud)
         t_anim = time.perf_counter() - t0
         m = evaluate_take(w, FPS, segs, x, rig=rig, sample_rate=sr)
+        emo = {}
+        for e in EMOTIONS[1:]:  # content must survive every emotion (EMOTE's separation)
+            me = evaluate_take(animate(segs, clip.duration, fps=FPS, emotion=e, intensity=1.0,
+                                       loudness=loud), FPS, segs, x, rig=rig, sample_rate=sr)
+            emo[e] = {k: me[k] for k in ("bilabial_closure_rate", "silent_rest_rate",
+                                         "loudness_aperture_r", "av_lag_ms",
+                                         "jitter_hf_ratio_gap")}
         if name == args.plot_clip:
             plot_gap(args.out / "baseline_gap_watchingtv.png", name, m, segs, loud, FPS)
         rows.append({"name": name, "duration": clip.duration, "words": len(res.words),
                      "align_s": res.seconds, "align_xrt": res.seconds / clip.duration,
                      "method": "align_long" if long else "align", "guessed": res.guessed,
-                     "recog": recog, "anim_xrt": t_anim / clip.duration,
+                     "recog": recog, "emotions": emo, "anim_xrt": t_anim / clip.duration,
                      **{k: v for k, v in m.items() if k != "gap_mm"}})
         print(f"{name}: {clip.duration:.1f} s, align {res.seconds:.2f} s, closure "
               f"{fmt(m['bilabial_closure_rate'], '.0%')}, rest {fmt(m['silent_rest_rate'], '.0%')}, "
@@ -205,6 +213,18 @@ def render(rows) -> str:
             A(f"- {name}: {shown}" + (f" ... ({len(items)} in all)" if len(items) > 12 else ""))
         A("")
     A("![gap vs phones](baseline_gap_watchingtv.png)\n")
+    A("### Under each emotion (intensity 1.0)\n")
+    A("Same phones and audio, `animate(..., emotion=e, intensity=1.0)`: the lip checks must not "
+      "degrade with emotion. Cells: bilabial closure / silent rest / loudness-aperture r.\n")
+    emos = list(rows[0]["emotions"]) if rows else []
+    A("| clip | " + " | ".join(emos) + " |")
+    A("|---|" + "---|" * len(emos))
+    for r in rows:
+        A(f"| {r['name']} | " + " | ".join(
+            f"{fmt(r['emotions'][e]['bilabial_closure_rate'], '.0%')} / "
+            f"{fmt(r['emotions'][e]['silent_rest_rate'], '.0%')} / "
+            f"{fmt(r['emotions'][e]['loudness_aperture_r'], '.2f')}" for e in emos) + " |")
+    A("")
     A("## Forced alignment speed (PocketSphinx 5.1.1, bundled en-us model)\n")
     A("| clip | s | words | method | align time s | x real time | guessed (OOV) words |")
     A("|---|---|---|---|---|---|---|")

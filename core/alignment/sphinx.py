@@ -65,11 +65,15 @@ def _decoder(kind: str):
         if kind not in _decoders:
             ps = _import_pocketsphinx()
             common = dict(samprate=SAMPLE_RATE, loglevel="FATAL")
-            if kind == "allphone":
-                # beams/weights as recommended for phonetic decoding in the CMUSphinx docs
+            if kind in ("allphone", "allphone-cd"):
+                # beams/weights as recommended for phonetic decoding in the CMUSphinx docs;
+                # context-dependent triphones need beams at least this wide (measured: 1e-10
+                # already loses a quarter of the phones on real speech)
+                cd = kind == "allphone-cd"
                 _decoders[kind] = ps.Decoder(
                     allphone=ps.get_model_path("en-us/en-us-phone.lm.bin"), lm=None,
-                    beam=1e-20, pbeam=1e-20, lw=2.0, bestpath=False, **common)
+                    allphone_ci=not cd, beam=1e-14 if cd else 1e-20,
+                    pbeam=1e-14 if cd else 1e-20, lw=2.0, bestpath=False, **common)
             elif kind == "words":
                 _decoders[kind] = ps.Decoder(**common)
             elif kind == "align":
@@ -266,23 +270,26 @@ def align(samples16k, transcript: str, sample_rate: int = SAMPLE_RATE) -> list[P
     return align_detailed(samples16k, transcript, sample_rate).phones
 
 
-RECOGNIZERS = ("allphone", "words")
+RECOGNIZERS = ("allphone", "allphone-cd", "words")
 
 
 def recognize_phones(samples16k, method: str = "allphone",
                      sample_rate: int = SAMPLE_RATE) -> list[PhoneSegment]:
     """Phone timings without a transcript.
 
-    ``"allphone"`` (default): phonetic decoding with the bundled English phone trigram LM; fast
-    (about 0.1x real time) and not limited to dictionary words. ``"words"``: English word
-    decoding, then forced alignment of the recognised words; slower. See
-    ``docs/baseline_metrics.md`` for their accuracy against forced alignment on real speech.
+    ``"allphone"`` (default): phonetic decoding with the bundled English phone trigram LM and
+    context-independent phone models; fast (about 0.1x real time on one core), not limited to
+    dictionary words, but only ~55 % of speech frames get the forced-alignment phone on real
+    speech. ``"allphone-cd"``: the same with context-dependent triphones: ~75 % at roughly
+    10x the cost. ``"words"``: English word decoding, then forced alignment of the recognised
+    words; best on clear English (it falls back on real words), slowest, English only. Figures:
+    ``docs/baseline_metrics.md``.
     """
     if method not in RECOGNIZERS:
         raise ValueError(f"unknown recognition method {method!r}; use one of {RECOGNIZERS}")
     pcm, duration = to_pcm16(samples16k, sample_rate)
-    if method == "allphone":
-        dec = _decoder("allphone")
+    if method in ("allphone", "allphone-cd"):
+        dec = _decoder(method)
         with _lock:
             try:
                 _run(dec, pcm)
