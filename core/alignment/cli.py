@@ -17,7 +17,7 @@ def register_cli(sub) -> None:
     p.set_defaults(func=_run_align)
     r = sub.add_parser("recognize-phones", help="phone timings without a transcript")
     r.add_argument("audio")
-    r.add_argument("--method", choices=("allphone", "allphone-cd", "words"), default="allphone")
+    r.add_argument("--method", choices=("words", "allphone"), default="words")
     r.add_argument("--out", help="write phone timings JSON here")
     r.set_defaults(func=_run_recognize)
 

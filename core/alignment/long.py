@@ -19,10 +19,9 @@ import time
 
 import numpy as np
 
-from ..phones import PhoneSegment
 from .sphinx import (FRAME_RATE, SAMPLE_RATE, AlignmentError, AlignResult, _clean_word,
-                     _decoder, _lock, _prepare_words, _words_of, align_detailed, tile_segments, to_pcm16,
-                     word_pass)
+                     _decoder, _lock, _prepare_words, _words_of, align_detailed,
+                     tile_segments, to_pcm16, word_pass)
 
 log = logging.getLogger(__name__)
 

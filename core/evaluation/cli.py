@@ -16,7 +16,7 @@ def register_cli(sub) -> None:
     src.add_argument("--transcript", help="text to force-align (otherwise phones are recognised)")
     p.add_argument("--head", required=True, help="neutral FLAME-topology head (.ply) for the rig")
     p.add_argument("--json", help="also write the metrics as JSON here")
-    p.set_defaults(func=_run_evaluate)
+    p.set_defaults(func=_run_score)
 
 
 def load_take(path) -> tuple[np.ndarray, float]:
@@ -38,7 +38,7 @@ def load_take(path) -> tuple[np.ndarray, float]:
     return np.asarray(w, np.float32), fps
 
 
-def _run_evaluate(args) -> int:
+def _run_score(args) -> int:
     from ..alignment import AlignmentError, align_long, recognize_phones
     from ..audio import load_audio
     from ..cli import CliError
@@ -54,7 +54,7 @@ def _run_evaluate(args) -> int:
         elif args.transcript:
             segs = align_long(clip.samples, args.transcript, clip.sample_rate).phones
         else:
-            segs = recognize_phones(clip.samples, "allphone", clip.sample_rate)
+            segs = recognize_phones(clip.samples, "words", clip.sample_rate)
     except AlignmentError as exc:
         raise CliError(str(exc)) from exc
     rig = FlameRig.from_ply(args.head)
