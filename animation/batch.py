@@ -46,6 +46,8 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("--save", action="store_true", help="save the .blend in place")
     out.add_argument("--save-as", help="save the result to this .blend")
     p.add_argument("--render", metavar="DIR", help="render the scene's frame range into DIR")
+    p.add_argument("--frames", metavar="START-END",
+                   help="render only these frames (default: the scene range)")
     p.add_argument("--render-engine", default="auto",
                    choices=("auto", "workbench", "eevee", "cycles"),
                    help="auto = Workbench, falling back to Cycles CPU when no GPU context exists")
@@ -72,24 +74,50 @@ def _engine_id(choice: str) -> str:
             "eevee": compat.eevee_engine_id()}[choice]
 
 
-def render(scene, out_dir: str, choice: str) -> str:
-    """Render ``scene``'s frame range into ``out_dir``; returns the engine used."""
+def parse_frames(text: str) -> tuple[int, int]:
+    """``"12-40"`` or ``"12"`` -> (12, 40) / (12, 12)."""
+    try:
+        a, _, b = text.partition("-")
+        start, end = int(a), int(b or a)
+    except ValueError:
+        raise BatchError(f"--frames must look like 12-40, got {text!r}") from None
+    if end < start:
+        raise BatchError(f"--frames ends before it starts: {text!r}")
+    return start, end
+
+
+def render(scene, out_dir: str, choice: str, frames=None) -> str:
+    """Render ``scene`` (its range, or ``frames``) into ``out_dir``; returns the engine used.
+
+    ``auto`` tries Workbench and falls back to Cycles on the CPU when Workbench cannot get an
+    OpenGL context (typical on GPU-less render nodes without software GL)."""
     import bpy
+    if scene.camera is None:
+        raise BatchError(f"scene '{scene.name}' has no active camera to render from")
     os.makedirs(out_dir, exist_ok=True)
     scene.render.filepath = os.path.join(os.path.abspath(out_dir), "")
     order = ["workbench", "cycles"] if choice == "auto" else [choice]
+    saved = (scene.frame_start, scene.frame_end, scene.render.engine)
     last = None
-    for c in order:
-        scene.render.engine = _engine_id(c)
-        if c == "cycles":
-            scene.cycles.device = 'CPU'
-        try:
-            log(f"rendering frames {scene.frame_start}-{scene.frame_end} with {scene.render.engine}")
-            bpy.ops.render.render(animation=True)
-            return scene.render.engine
-        except RuntimeError as exc:  # e.g. no OpenGL/EGL context for Workbench/EEVEE
-            last = exc
-            log(f"{scene.render.engine} failed ({exc}); trying the next engine")
+    try:
+        if frames is not None:
+            scene.frame_start, scene.frame_end = frames
+        for c in order:
+            scene.render.engine = _engine_id(c)
+            if c == "cycles":
+                scene.cycles.device = 'CPU'
+            try:
+                log(f"rendering frames {scene.frame_start}-{scene.frame_end} with "
+                    f"{scene.render.engine}")
+                bpy.ops.render.render(animation=True)
+                return scene.render.engine
+            except RuntimeError as exc:  # e.g. no OpenGL/EGL context for Workbench/EEVEE
+                last = exc
+                log(f"{scene.render.engine} failed ({str(exc).strip()}); trying the next engine")
+    finally:
+        scene.frame_start, scene.frame_end, engine = saved
+        if choice == "auto":
+            scene.render.engine = engine
     raise BatchError(f"rendering failed: {last}")
 
 
@@ -164,7 +192,8 @@ def run(argv: list[str]) -> int:
             bpy.ops.wm.save_as_mainfile(filepath=os.path.abspath(args.save_as))
             log(f"saved {args.save_as}")
         if args.render:
-            used = render(scene, args.render, args.render_engine)
+            frames = parse_frames(args.frames) if args.frames else None
+            used = render(scene, args.render, args.render_engine, frames)
             log(f"rendered with {used} into {args.render}")
     except (RuntimeError, OSError, ValueError) as exc:
         msg = str(exc).strip()

@@ -1,0 +1,89 @@
+"""Sidebar sub-panel "Take": progress and Cancel while generating, the last run's outcome, and the
+active take's engine, speed and QA figures (warning icons on poor ones)."""
+from __future__ import annotations
+
+import json
+
+import bpy
+
+
+def _active_take(obj):
+    """(action, info) of the Parley take that plays on ``obj`` (active action or Parley track)."""
+    key = obj.data.shape_keys if obj is not None and obj.type == 'MESH' else None
+    ad = key.animation_data if key is not None else None
+    if ad is None:
+        return None, {}
+    candidates = [ad.action] if ad.action is not None else []
+    track = ad.nla_tracks.get("Parley")
+    if track is not None and len(track.strips):
+        candidates.append(track.strips[-1].action)
+    for action in candidates:
+        if action is not None and "parley_take" in action.keys():
+            try:
+                return action, json.loads(action["parley_take"])
+            except (TypeError, ValueError):
+                return action, {}
+    return None, {}
+
+
+class PARLEY_PT_take(bpy.types.Panel):
+    bl_label = "Take"
+    bl_idname = "PARLEY_PT_take"
+    bl_space_type = 'VIEW_3D'
+    bl_region_type = 'UI'
+    bl_category = "Parley"
+    bl_parent_id = "PARLEY_PT_main"
+
+    def draw(self, context):
+        from ..animation.apply import qa_rows
+        from ..operators.generate import LAST_RUN
+
+        layout = self.layout
+        col = layout.column()
+        runtime = getattr(context.window_manager, "parley", None)
+        if runtime is not None and runtime.running:
+            row = col.row(align=True)
+            row.progress(factor=runtime.progress, type='BAR', text=runtime.status or "Working...")
+            row.operator("parley.cancel_generation", text="", icon='CANCEL')
+            col.label(text="Esc or the button cancels; the scene stays unchanged", icon='INFO')
+        if LAST_RUN.get("error"):
+            box = col.box()
+            for i, line in enumerate(_wrap(LAST_RUN["error"], 48)):
+                box.label(text=line, icon='ERROR' if i == 0 else 'BLANK1')
+        elif LAST_RUN.get("message"):
+            col.label(text=LAST_RUN["message"][:90], icon='CHECKMARK')
+        for w in LAST_RUN.get("warnings", []):
+            col.label(text=w[:90], icon='ERROR')
+
+        settings = getattr(context.scene, "parley", None)
+        obj = (settings.target if settings is not None else None) or context.active_object
+        action, info = _active_take(obj)
+        if action is None:
+            col.label(text="No Parley take on the head yet")
+            return
+        box = col.box()
+        box.label(text=action.name, icon='ACTION')
+        box.label(text=f"Engine: {info.get('engine', '?')}")
+        secs, rtf = info.get("seconds"), info.get("rtf")
+        if secs is not None:
+            box.label(text=f"Device: {info.get('device', 'CPU')}, {secs:.1f} s "
+                           f"({rtf:.2f}x real time)" if rtf else f"{secs:.1f} s")
+        qa = info.get("qa") or {}
+        if "unavailable" in qa:
+            box.label(text=f"QA: {qa['unavailable']}", icon='INFO')
+        for label, text, poor in qa_rows(qa):
+            box.label(text=f"{label}: {text}", icon='ERROR' if poor else 'CHECKMARK')
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    return lines + ([line] if line else [])
+
+
+CLASSES = (PARLEY_PT_take,)

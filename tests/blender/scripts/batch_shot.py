@@ -1,0 +1,73 @@
+"""Helpers for the headless-batch test, by mode (argv[1]).
+
+``make <out.blend> <speech>``: save a shot with the synthetic ARKit head and a voice strip.
+``run <shot.blend> <script> args...``: open the shot and run scripts/parley_batch.py the way
+``blender -b shot.blend --python script -- args`` does; the exit status is the script's.
+``dump <file.blend>``: emit the active Parley take of 'Head' (names, frames, curve hashes).
+``command <shot.blend> args...``: run the ``parley`` extension command's callback.
+"""
+import hashlib
+import os
+import runpy
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import MODULE, enable_addon, run  # noqa: E402
+import _parley_scene as ps  # noqa: E402
+
+
+def make(out, speech):
+    import bpy
+    mod = enable_addon()
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.preferences.addon_enable(module=mod.__name__)
+    scene = bpy.context.scene
+    scene.render.fps = 25
+    scene.frame_start, scene.frame_end = 1, 120
+    scene.render.resolution_x = scene.render.resolution_y = 48
+    head = ps.build_arkit_head()
+    ps.add_voice(scene, speech, 3)
+    ps.setup_render(scene, head, "", 48, 'BLENDER_WORKBENCH')
+    bpy.ops.wm.save_as_mainfile(filepath=out)
+    return {"saved": out}
+
+
+def dump(path):
+    import bpy
+    import numpy as np
+    enable_addon()
+    bpy.ops.wm.open_mainfile(filepath=path)
+    key = bpy.data.objects["Head"].data.shape_keys
+    take = ps.take_summary(key)
+    curves = {k: hashlib.sha1(np.asarray(v, np.float32).tobytes()).hexdigest()
+              for k, v in take["curves"].items()}
+    return {"action": take["action"], "frames": [take["frames"][0], take["frames"][-1]],
+            "curves": curves, "frame_end": bpy.context.scene.frame_end,
+            "emotion": take["info"]["emotion"], "intensity": take["info"]["intensity"]}
+
+
+def main():
+    mode = sys.argv[1]
+    if mode == "make":
+        run(lambda: make(sys.argv[2], sys.argv[3]))
+    elif mode == "dump":
+        run(lambda: dump(sys.argv[2]))
+    elif mode == "run":
+        import bpy
+        enable_addon()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[2])
+        script = sys.argv[3]
+        sys.argv = [script, "--"] + sys.argv[4:]
+        runpy.run_path(script, run_name="__main__")  # exits with the script's status
+    elif mode == "command":
+        import importlib
+        import bpy
+        enable_addon()
+        bpy.ops.wm.open_mainfile(filepath=sys.argv[2])
+        batch = importlib.import_module(MODULE + ".animation.batch")
+        registered = batch._CLI_HANDLE is not None
+        code = batch.cli_command(["--"] + sys.argv[3:])
+        run(lambda: {"registered": registered, "code": code})
+
+
+main()

@@ -1,0 +1,144 @@
+"""Bad input, a second Generate while one runs, cancel: each leaves the scene untouched.
+
+argv: spec.json workdir. Emits, per case, the operator's error message (or result) and whether
+the scene fingerprint stayed the same.
+"""
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import enable_addon, run  # noqa: E402
+import _parley_scene as ps  # noqa: E402
+
+
+def main():
+    import importlib
+    import bpy
+
+    spec = json.load(open(sys.argv[1]))
+    work = sys.argv[2]
+    mod = enable_addon()
+    apply = importlib.import_module(mod.__name__ + ".animation.apply")
+    engine = importlib.import_module(mod.__name__ + ".core.engine")
+    out = {"blender": bpy.app.version_string, "cases": {}}
+
+    def fresh(voice=True, head=True):
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        bpy.ops.preferences.addon_enable(module=mod.__name__)
+        scene = bpy.context.scene
+        scene.render.fps = 25
+        scene.frame_start, scene.frame_end = 1, 250
+        obj = ps.build_arkit_head() if head else None
+        if obj is not None:
+            scene.parley.target = obj
+        strip = ps.add_voice(scene, spec["speech"], 1) if voice else None
+        return scene, obj, strip
+
+    def attempt(case, scene, **kwargs):
+        before = ps.fingerprint(scene)
+        entry = {}
+        try:
+            entry["result"] = sorted(bpy.ops.parley.generate_lipsync(**kwargs))
+        except RuntimeError as exc:
+            entry["error"] = str(exc)
+        entry["unchanged"] = ps.fingerprint(bpy.context.scene) == before
+        out["cases"][case] = entry
+        return entry
+
+    scene, _, _ = fresh(voice=False)
+    attempt("no_sound_strip", scene)
+
+    scene, _, strip = fresh()
+    strip.mute = True
+    attempt("all_muted", scene)
+
+    scene, _, strip = fresh(voice=False)
+    gone = os.path.join(work, "deleted.ogg")
+    shutil.copy(spec["speech"], gone)
+    ps.add_voice(scene, gone, 1)
+    os.remove(gone)
+    attempt("missing_file", scene)
+
+    scene, _, strip = fresh()
+    strip.sound.filepath = "//voice.ogg"
+    attempt("relative_unsaved", scene)
+
+    scene, obj, strip = fresh(voice=False)
+    odd_dir = os.path.join(work, "Stímme ü")
+    os.makedirs(odd_dir, exist_ok=True)
+    odd = os.path.join(odd_dir, "Grüße 声.ogg")
+    shutil.copy(spec["speech"], odd)
+    ps.add_voice(scene, odd, 1)
+    attempt("non_ascii_path", scene)
+    out["cases"]["non_ascii_path"]["action"] = ps.take_summary(obj.data.shape_keys).get("action")
+
+    scene, obj, _ = fresh()
+    bpy.ops.mesh.primitive_uv_sphere_add()
+    attempt("wrong_vertex_count", scene, object_name=bpy.context.active_object.name)
+
+    scene, obj, _ = fresh()
+    cam = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    scene.collection.objects.link(cam)
+    attempt("not_a_mesh", scene, object_name="Camera")
+
+    # linked from a library, and a library override of it
+    lib_path = os.path.join(work, "library.blend")
+    scene, obj, _ = fresh(voice=False)
+    obj.name = "LibHead"
+    bpy.ops.wm.save_as_mainfile(filepath=lib_path)
+    scene, _, _ = fresh(head=False)
+    with bpy.data.libraries.load(lib_path, link=True) as (src, dst):
+        dst.objects = ["LibHead"]
+    linked = dst.objects[0]
+    scene.collection.objects.link(linked)
+    attempt("linked_object", scene, object_name="LibHead")
+    try:
+        override = linked.override_create(remap_local_usages=True)
+        out["override_name"] = override.name
+        attempt("library_override", scene, object_name=override.name)
+    except (RuntimeError, AttributeError) as exc:
+        out["override_error"] = str(exc)
+
+    # scene range shorter than the audio: refused, then accepted with extend_scene
+    scene, obj, strip = fresh()
+    scene.frame_end = 40
+    out["strip_end"] = strip.frame_final_end
+    attempt("range_too_short", scene)
+    entry = attempt("range_extended", scene, extend_scene=True)
+    entry["frame_end"] = scene.frame_end
+
+    # a second Generate while one runs
+    scene, obj, _ = fresh()
+    job = apply.prepare(scene, apply.Request(object_name=obj.name))
+    busy = apply.Runner(job)
+    apply.Runner._active = busy  # a worker that has not finished yet
+    attempt("second_generate", scene)
+    busy.cancel()
+    busy.release()
+    out["active_after_release"] = apply.Runner.active() is not None
+
+    # cancel: the worker stops, nothing is written (what the modal operator does on Esc/Cancel)
+    scene, obj, _ = fresh()
+    before = ps.fingerprint(scene)
+    job = apply.prepare(scene, apply.Request(object_name=obj.name, transcript=spec["transcript"]))
+    runner = apply.Runner(job)
+    runner.cancel()  # pressed before the worker reached its first check: deterministic stop
+    runner.start()
+    runner.wait(60)
+    runner.release()
+    early = {"error": type(runner.error).__name__, "result": runner.result is not None}
+    job = apply.prepare(scene, apply.Request(object_name=obj.name, transcript=spec["transcript"]))
+    runner = apply.Runner(job).start()
+    runner.cancel()  # pressed while it runs
+    runner.wait(60)
+    runner.release()
+    out["cases"]["cancel"] = {"early": early, "late_done": runner.done,
+                              "unchanged": ps.fingerprint(bpy.context.scene) == before,
+                              "active": apply.Runner.active() is not None,
+                              "cancelled_is": engine.Cancelled.__name__}
+    return out
+
+
+run(main)
