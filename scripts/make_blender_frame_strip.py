@@ -40,7 +40,7 @@ def pick_frames(clip: Path, transcript: str):
                 mid = 0.5 * (s.start + s.end)
                 picks.append((STRIP_FRAME + int(mid * FPS), want, mid))
                 break
-    return picks
+    return sorted(picks)
 
 
 def main(argv=None) -> int:
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
         fig.suptitle(f"Parley in Blender {r['blender']} ({r['render_engine']}): {args.clip} on the "
                      f"FLAME sample head, {info['engine']}; bilabial closure "
                      f"{qa.get('bilabial_closure_rate', float('nan')):.0%}, "
-                     f"A/V lag {qa.get('av_lag_ms', float('nan')):+.0f} ms", fontsize=8)
+                     f"A/V lag {round(qa.get('av_lag_ms', float('nan'))) + 0:d} ms", fontsize=8)
         fig.tight_layout()
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(args.out)
