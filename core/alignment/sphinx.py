@@ -2,9 +2,10 @@
 
 ``align`` maps a transcript onto 16 kHz speech in two passes (word alignment, then phone
 alignment of that word sequence), giving ARPAbet ``PhoneSegment``s that tile the whole clip
-(gaps and pauses become ``SIL``). ``recognize_phones`` needs no transcript: ``"allphone"``
-decodes phones directly with the bundled phone trigram LM (fast), ``"words"`` decodes words
-with the bundled English LM and force-aligns its own hypothesis (slower, English only).
+(gaps and pauses become ``SIL``). ``recognize_phones`` needs no transcript: ``"words"``
+(default) decodes words with the bundled English LM and force-aligns its own hypothesis (more
+accurate, English only), ``"allphone"`` decodes phones directly with the bundled phone trigram
+LM (about 5x faster, less accurate).
 Timing resolution is PocketSphinx's 10 ms frame; each phone lasts at least 30 ms (3 HMM states).
 """
 from __future__ import annotations
