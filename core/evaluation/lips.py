@@ -54,6 +54,9 @@ class ClosureResult:
     open_aperture_mm: float
     failures: list = field(default_factory=list)  # (phone, burst time s, min gap mm)
 
+    def __float__(self) -> float:
+        return float(self.rate)
+
 
 def bilabial_closure_rate(gap_mm, segments, fps: float, window_s: float = CLOSURE_WINDOW_S,
                           abs_mm: float = CLOSURE_ABS_MM, rel: float = CLOSURE_REL,
@@ -114,6 +117,9 @@ class RestResult:
     at_rest: int
     gap_threshold_mm: float
     speed_threshold_mm_s: float
+
+    def __float__(self) -> float:
+        return float(self.rate)
 
 
 def silent_rest_rate(gap_mm, segments, fps: float, lip_speed_mm_s=None, loudness_db=None,

@@ -88,7 +88,7 @@ def evaluate_take(weights, fps: float, segments, audio_samples, rig=None,
     rest = silent_rest_rate(gap, segments, fps, lip_speed_mm_s=speed, loudness_db=loud,
                             neutral_gap_mm=neutral_gap)
     r = loudness_aperture_correlation(loud, gap, mask=speech)
-    lag, peak = av_lag_ms(loud, gap, fps)
+    lag, peak = av_lag_ms(loud, gap, fps, return_peak=True)
     jit_gap = jitter(gap, fps)
     out = {
         "frames": T, "duration_s": T / fps, "fps": fps, "gap_method": method,

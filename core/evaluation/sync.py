@@ -45,8 +45,9 @@ def loudness_aperture_correlation(loudness_db, aperture, mask=None,
 
 
 def av_lag_ms(audio_envelope, aperture, fps: float, max_lag_ms: float = 300.0,
-              derivative: bool = True) -> tuple[float, float]:
-    """Audio-visual lag by cross-correlation; returns ``(lag_ms, peak_correlation)``.
+              derivative: bool = True, return_peak: bool = False):
+    """Audio-visual lag in ms by cross-correlation (``(lag_ms, peak_correlation)`` with
+    ``return_peak``; the peak says how much to trust the lag).
 
     Positive lag = the motion is late (aperture(t) follows envelope(t - lag)). Both series
     are differenced (``derivative``: onsets and releases drive the match, not slow level) and
@@ -63,7 +64,7 @@ def av_lag_ms(audio_envelope, aperture, fps: float, max_lag_ms: float = 300.0,
     if derivative:
         e, a = np.diff(e), np.diff(a)
     if e.std() < 1e-12 or a.std() < 1e-12:
-        return float("nan"), float("nan")
+        return (float("nan"), float("nan")) if return_peak else float("nan")
     e = (e - e.mean()) / e.std()
     a = (a - a.mean()) / a.std()
     n = e.size
@@ -83,4 +84,5 @@ def av_lag_ms(audio_envelope, aperture, fps: float, max_lag_ms: float = 300.0,
         den = y0 - 2 * y1 + y2
         if abs(den) > 1e-12:
             shift = float(np.clip(0.5 * (y0 - y2) / den, -0.5, 0.5))
-    return float((lags[i] + shift) / fps * 1000.0), float(cc[i])
+    lag = float((lags[i] + shift) / fps * 1000.0)
+    return (lag, float(cc[i])) if return_peak else lag

@@ -36,7 +36,7 @@ def test_closure_all_closed_and_none_closed():
     segs = _segments()
     n = int(3.5 * FPS)
     ok = bilabial_closure_rate(_gap_following(segs, n), segs, FPS)
-    assert ok.events == 3 and ok.closed == 3 and ok.rate == 1.0
+    assert ok.events == 3 and ok.closed == 3 and ok.rate == 1.0 and float(ok) == 1.0
     assert ok.open_aperture_mm == pytest.approx(12.0)
     assert ok.threshold_mm == pytest.approx(1.2)  # max(1 mm, 10% of 12 mm)
     bad = bilabial_closure_rate(_gap_following(segs, n, closed_before_burst=False), segs, FPS)
@@ -100,9 +100,10 @@ def test_av_lag_recovers_known_shift(shift):
     # a syllable-like random envelope (smoothed noise, 2-7 Hz)
     e = np.convolve(rng.standard_normal(n + 40), np.hanning(7), mode="same")[20:20 + n]
     a = np.roll(e, shift)          # motion late by `shift` frames
-    lag, peak = av_lag_ms(e, a, FPS)
+    lag, peak = av_lag_ms(e, a, FPS, return_peak=True)
     assert abs(lag - shift * 1000 / FPS) <= 1000 / FPS
     assert peak > 0.8
+    assert av_lag_ms(e, a, FPS) == lag
 
 
 def test_jitter_separates_wobble_from_smooth_motion():
