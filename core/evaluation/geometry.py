@@ -41,17 +41,27 @@ def inner_lip_gap_mm(verts, pairs, scale: float = 1000.0) -> np.ndarray:
     return (d.mean(axis=1) * scale).astype(np.float64)
 
 
+def step_speed(x: np.ndarray, fps: float) -> np.ndarray:
+    """Per-frame speed along axis 0: the larger of the steps to the previous and next frame,
+    times fps (central differences would miss a frame-to-frame flutter entirely)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] < 2:
+        return np.zeros(x.shape[:1])
+    d = np.diff(x, axis=0)
+    step = np.linalg.norm(d.reshape(len(d), -1, d.shape[-1] if d.ndim > 2 else 1), axis=-1)
+    step = step.max(axis=1)                       # fastest vertex (or the value itself)
+    prev = np.concatenate([[0.0], step])
+    nxt = np.concatenate([step, [0.0]])
+    return np.maximum(prev, nxt) * fps
+
+
 def lip_speed_mm_s(verts, lip_idx, fps: float, scale: float = 1000.0) -> np.ndarray:
-    """Per-frame maximum lip-vertex speed (mm/s, central differences over frames)."""
+    """Per-frame maximum lip-vertex speed (mm/s): fastest lip vertex, larger adjacent step."""
     v = _verts(verts)
     idx = np.asarray(lip_idx, dtype=np.int64)
     if idx.ndim != 1 or idx.size == 0 or idx.min() < 0 or idx.max() >= v.shape[1]:
         raise ValueError("lip_idx must be a non-empty 1-D array of vertex indices in range")
-    if v.shape[0] < 2:
-        return np.zeros(v.shape[0])
-    lips = v[:, idx].astype(np.float64)
-    vel = np.gradient(lips, axis=0) * fps
-    return np.linalg.norm(vel, axis=-1).max(axis=1) * scale
+    return step_speed(v[:, idx], fps) * scale
 
 
 def rig_lip_tables(rig=None) -> tuple[np.ndarray, np.ndarray]:

@@ -104,9 +104,9 @@ def bilabial_closure_rate(gap_mm, segments, fps: float, window_s: float = CLOSUR
 
 
 def lip_speed_from_gap(gap_mm, fps: float) -> np.ndarray:
-    """|d gap / dt| in mm/s (central differences): the motion measure when no mesh is given."""
-    g = _gap(gap_mm)
-    return np.abs(np.gradient(g)) * fps if len(g) > 1 else np.zeros(1)
+    """|d gap / dt| in mm/s (larger adjacent step): the motion measure when no mesh is given."""
+    from .geometry import step_speed
+    return step_speed(_gap(gap_mm)[:, None], fps)
 
 
 @dataclass

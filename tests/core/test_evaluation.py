@@ -82,6 +82,11 @@ def test_silent_rest_rate():
     g3[pause] = 1.0 + 0.9 * np.sin(2 * np.pi * 8 * t[pause])  # closed, but moving
     r3 = silent_rest_rate(g3, segs, FPS)
     assert r3.frames == r1.frames and r3.at_rest <= r1.at_rest - 12
+    # frame-to-frame flutter (0/1 mm alternating) is motion too, though it averages out
+    g4 = g.copy()
+    g4[pause] = (np.arange(pause.sum()) % 2).astype(float)
+    r4 = silent_rest_rate(g4, segs, FPS)
+    assert r4.at_rest <= r1.at_rest - 15
 
 
 def test_loudness_aperture_correlation_sign():
