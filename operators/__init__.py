@@ -1,4 +1,4 @@
 """Parley's operators (``parley.*``)."""
-from . import check_audio
+from . import check_audio, generate
 
-CLASSES = (*check_audio.CLASSES,)
+CLASSES = (*check_audio.CLASSES, *generate.CLASSES)

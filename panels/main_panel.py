@@ -1,4 +1,4 @@
-"""Sidebar panel: head, audio source, emotion and intensity, Check Audio and (when present) Generate."""
+"""Sidebar panel: head, audio source, emotion and intensity, Check Audio and (when registered) Generate."""
 from __future__ import annotations
 
 import bpy
@@ -51,8 +51,7 @@ class PARLEY_PT_main(bpy.types.Panel):
             row.operator("parley.generate_lipsync", icon='SHAPEKEY_DATA')
         else:
             col.label(text="Generate: the speech-to-motion model is not installed yet", icon='INFO')
-        if runtime is not None and runtime.running:
-            col.progress(factor=runtime.progress, type='BAR', text=runtime.status or "Working...")
+        # progress, Cancel and the last take's outcome are drawn by the "Take" sub-panel
 
         if settings.last_message:
             col.label(text=settings.last_message, icon='CHECKMARK')

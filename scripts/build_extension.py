@@ -34,8 +34,11 @@ DEV_PACKAGES = ("tests", "scripts", "docs", "data", "build", "dist", "wheels")
 # Pinned runtime dependencies bundled in the zip. Versions chosen to work with the numpy Blender
 # ships: 1.24.x (4.2) ... 1.26 (4.5/5.0) ... 2.x (5.1+). scipy 1.15 is the last series accepting
 # numpy 1.24; it has cp311 and cp313 wheels for all four platforms.
+# pocketsphinx (phone recognition/alignment for the choreography engine) ships its en-us model in
+# the wheel; its declared dependency sounddevice is only imported for live microphone input, so it
+# is left out (Blender does not resolve wheel dependencies).
 WHEELS = ("soundfile==0.13.1", "cffi==1.17.1", "pycparser==2.22", "scipy==1.15.3",
-          "safetensors==0.5.3")
+          "safetensors==0.5.3", "pocketsphinx==5.1.1")
 PYTHONS = ("3.11", "3.13")
 PIP_PLATFORMS = {
     "linux-x64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),

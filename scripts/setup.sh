@@ -12,6 +12,10 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # --- Debian packages: install only what is missing --------------------------------------------
 mapfile -t want < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' scripts/apt-packages.txt | grep -v '^$')
+# Python 3.11 itself (Debian bookworm's python3) when the machine has none
+if [ -z "${PARLEY_PYTHON:-}" ] && ! command -v python3.11 >/dev/null; then
+  want+=(python3.11 python3.11-venv)
+fi
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

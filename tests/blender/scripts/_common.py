@@ -28,6 +28,13 @@ def enable_addon():
     return importlib.import_module(MODULE)
 
 
+def _cli_registered() -> bool:
+    """Whether Parley's ``--command parley`` handle is registered (False where unsupported)."""
+    import sys as _sys
+    batch = _sys.modules.get(MODULE + ".animation.batch")
+    return bool(batch is not None and batch._CLI_HANDLE is not None)
+
+
 def registered_parley() -> dict:
     """What of Parley is registered right now (types, operators, properties)."""
     import bpy
@@ -42,4 +49,5 @@ def registered_parley() -> dict:
         "scene_prop": hasattr(bpy.types.Scene, "parley"),
         "wm_prop": hasattr(bpy.types.WindowManager, "parley"),
         "addon_enabled": MODULE in bpy.context.preferences.addons.keys(),
+        "cli_command": _cli_registered(),
     }

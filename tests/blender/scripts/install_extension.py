@@ -44,6 +44,9 @@ def main():
     import scipy
     out["soundfile_file"] = soundfile.__file__
     out["scipy_version"] = scipy.__version__
+    import pocketsphinx
+    out["pocketsphinx_file"] = pocketsphinx.__file__
+    out["pocketsphinx_model"] = os.path.isdir(pocketsphinx.get_model_path())
     core_audio = importlib.import_module(MODULE + ".core.audio")
     out["core_audio_rate"] = core_audio.TARGET_RATE
     out["user_path"] = bpy.utils.extension_path_user(MODULE, path="audio", create=True)
