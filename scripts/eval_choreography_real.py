@@ -86,6 +86,21 @@ def recognizer_scores(samples, sr, ref, duration):
     return res
 
 
+def control_takes(w: np.ndarray, loud: np.ndarray) -> dict[str, np.ndarray]:
+    """Deliberately faulty takes: the metrics must flag each fault on real speech."""
+    from core.arkit import INDEX
+    late = np.concatenate([np.repeat(w[:1], 3, axis=0), w[:-3]])        # 100 ms late
+    flap = w.copy()                                                       # 15 Hz flutter
+    k = np.arange(len(w))
+    flap[:, INDEX["jawOpen"]] = np.clip(w[:, INDEX["jawOpen"]] + 0.04 * (-1.0) ** k, 0, 1)
+    flap[:, INDEX["mouthClose"]] = np.minimum(flap[:, INDEX["mouthClose"]], flap[:, INDEX["jawOpen"]])
+    lo, hi = np.percentile(loud, 10), np.percentile(loud, 99)
+    naive = np.zeros_like(w)                                              # jaw = loudness only
+    naive[:, INDEX["jawOpen"]] = np.clip((loud - lo) / (hi - lo), 0, 1) * 0.5
+    return {"choreography 100 ms late": late, "choreography + 15 Hz jaw flutter": flap,
+            "jaw from loudness only": naive}
+
+
 def plot_gap(path: Path, name, metrics, segs, loud, fps):
     import matplotlib
     matplotlib.use("Agg")
@@ -168,13 +183,19 @@ def main(argv=None) -> int:
             emo[e] = {k: me[k] for k in ("bilabial_closure_rate", "silent_rest_rate",
                                          "loudness_aperture_r", "av_lag_ms",
                                          "jitter_hf_ratio_gap")}
+        controls = {}
+        for label, wc in control_takes(w, loud).items():  # do the metrics see known faults?
+            mc = evaluate_take(wc, FPS, segs, x, rig=rig, sample_rate=sr)
+            controls[label] = {k: mc[k] for k in ("bilabial_closure_rate", "silent_rest_rate",
+                                                  "loudness_aperture_r", "av_lag_ms",
+                                                  "jitter_hf_ratio_gap", "reversals_per_s_gap")}
         if name == args.plot_clip:
             plot_gap(args.out / "baseline_gap_watchingtv.png", name, m, segs, loud, FPS)
         rows.append({"name": name, "duration": clip.duration, "words": len(res.words),
                      "align_s": res.seconds, "align_xrt": res.seconds / clip.duration,
                      "align_cpu_xrt": align_cpu / clip.duration,
                      "method": "align_long" if long else "align", "guessed": res.guessed,
-                     "recog": recog, "emotions": emo, "anim_xrt": t_anim / clip.duration,
+                     "recog": recog, "emotions": emo, "controls": controls, "anim_xrt": t_anim / clip.duration,
                      **{k: v for k, v in m.items() if k != "gap_mm"}})
         print(f"{name}: {clip.duration:.1f} s, align {res.seconds:.2f} s, closure "
               f"{fmt(m['bilabial_closure_rate'], '.0%')}, rest {fmt(m['silent_rest_rate'], '.0%')}, "
@@ -238,6 +259,21 @@ def render(rows) -> str:
             f"{fmt(r['emotions'][e]['bilabial_closure_rate'], '.0%')} / "
             f"{fmt(r['emotions'][e]['silent_rest_rate'], '.0%')} / "
             f"{fmt(r['emotions'][e]['loudness_aperture_r'], '.2f')}" for e in emos) + " |")
+    A("")
+    A("### Controls: deliberately faulty takes\n")
+    A("The same metrics on takes with known faults, to show they flag them on real speech: the "
+      "choreography delayed by 3 frames (100 ms), with a 15 Hz +-0.04 jawOpen flutter, and a "
+      "naive take whose jaw only follows loudness (no phones, no lip seal). Cells: closure / "
+      "rest / loudness r / A/V lag ms / gap energy > 8 Hz.\n")
+    labels = list(rows[0]["controls"]) if rows else []
+    A("| clip | " + " | ".join(labels) + " |")
+    A("|---|" + "---|" * len(labels))
+    for r in rows:
+        A(f"| {r['name']} | " + " | ".join(
+            f"{fmt(c['bilabial_closure_rate'], '.0%')} / {fmt(c['silent_rest_rate'], '.0%')} / "
+            f"{fmt(c['loudness_aperture_r'], '.2f')} / {fmt(c['av_lag_ms'], '+.0f')} / "
+            f"{fmt(c['jitter_hf_ratio_gap'], '.1%')}"
+            for c in (r["controls"][lab] for lab in labels)) + " |")
     A("")
     A("## Forced alignment speed (PocketSphinx 5.1.1, bundled en-us model)\n")
     A("Wall time on the shared 2-core machine while other jobs ran (load average ~7), and CPU "
