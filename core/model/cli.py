@@ -8,7 +8,7 @@ from pathlib import Path
 
 def _train_args(p, stage_default_steps):
     p.add_argument("--corpus", default="data/corpus", help="corpus directory (manifest.jsonl)")
-    p.add_argument("--out", default="runs/parley", help="checkpoint/run directory (shared by all stages)")
+    p.add_argument("--out", default="data/runs/parley", help="checkpoint/run directory (shared by all stages)")
     p.add_argument("--steps", type=int, default=stage_default_steps)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-4)
@@ -23,6 +23,8 @@ def _train_args(p, stage_default_steps):
     p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle"),
                    help="phones front end: recognise phones from audio (as at inference) or use corpus phones")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--max-items", type=int, default=0, help="use only the first N training items (smoke runs)")
+    p.add_argument("--vq-warmup", type=int, default=300, help="stage 1: autoencoder steps before quantising")
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--save-every", type=int, default=250)
 
@@ -33,7 +35,8 @@ def _opts(args):
                         lr=args.lr, window=args.window, seed=args.seed, device=args.device,
                         resume=not args.no_resume, threads=args.threads, progress=not args.no_progress,
                         phone_source=args.phone_source, log_every=args.log_every,
-                        save_every=args.save_every, val_every=args.save_every)
+                        save_every=args.save_every, val_every=args.save_every,
+                        max_items=args.max_items, vq_warmup=args.vq_warmup)
 
 
 def _base_config(args):

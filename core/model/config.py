@@ -41,7 +41,7 @@ class VQConfig:
     n_shapes: int = 52
     hidden: int = 128
     res_blocks: int = 2           # residual conv blocks per resolution
-    downsample: int = 4           # temporal downsampling factor (power of two; 1 = none)
+    downsample: int = 1           # temporal downsampling factor (power of two; 1 = none, see docs/model.md)
     groups: int = 4               # H face components per latent step, one shared codebook
     code_dim: int = 32            # width of each component (latent = groups * code_dim)
     n_codes: int = 256
@@ -59,9 +59,10 @@ class S2CConfig:
     heads: int = 4
     ffn: int = 256
     dropout: float = 0.1
-    period: int = 8               # PPE / recency-bias period in latent steps (8 steps = ~1.07 s at /4)
-    cross_window: int = 2         # latent step t attends audio memory steps t-w .. t+w
+    period: int = 30              # PPE / recency-bias period in latent steps (30 = 1 s at 30 fps)
+    cross_window: int = 4         # latent step t attends audio memory steps t-w .. t+w
     n_styles: int = 1             # speaker styles; index 0 is the "default style"
+    token_dropout: float = 0.2    # training: share of previous-code tokens hidden (forces use of audio)
 
 
 @dataclass

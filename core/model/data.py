@@ -163,3 +163,22 @@ def voices_of(records) -> list[str]:
 
 def write_json(path, data):
     Path(path).write_text(json.dumps(data, indent=2) + "\n")
+
+
+def motion_normalization(corpus_dir, records, max_items: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Per-shape mean and std of corpus motion (all emotion keys of up to ``max_items`` records)."""
+    total = np.zeros(52)
+    sq = np.zeros(52)
+    n = 0
+    for rec in records[:max_items]:
+        with np.load(Path(corpus_dir) / rec["motion"]) as z:
+            for k in z.files:
+                m = z[k].astype(np.float64)
+                total += m.sum(0)
+                sq += (m ** 2).sum(0)
+                n += len(m)
+    if n == 0:
+        raise DataError("no motion frames to normalise with")
+    mean = total / n
+    std = np.sqrt(np.maximum(sq / n - mean ** 2, 0.0))
+    return mean.astype(np.float32), std.astype(np.float32)

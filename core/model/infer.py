@@ -108,7 +108,7 @@ class Parley:
     @torch.no_grad()
     def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,
                              style=None, window_s: float = 20.0, overlap_s: float = 2.0,
-                             max_batch: int = 16, naive: bool = False) -> np.ndarray:
+                             max_batch: int = 64, naive: bool = False) -> np.ndarray:
         """30 fps curves ``[T, 52]`` from front-end features ``[T, in_dim]``."""
         s = self.cfg.vq.downsample
         total = len(feats)

@@ -7,6 +7,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def st_clamp01(x: torch.Tensor) -> torch.Tensor:
+    """Clamp to 0..1 in the forward pass, identity gradient in the backward pass.
+
+    ARKit weights sit exactly at 0 for most shapes most of the time; a sigmoid never reaches 0
+    (every shape would carry a small offset that the lip reader/emotion classifier read as
+    noise), while a plain clamp kills the gradient of out-of-range outputs.
+    """
+    return x + (x.clamp(0.0, 1.0) - x).detach()
+
+
 class ChannelNorm(nn.Module):
     """LayerNorm over channels of a ``[B, C, T]`` tensor (per frame, never across time)."""
 

@@ -70,6 +70,34 @@ class SharedCodebookQuantizer(nn.Module):
         return {"perplexity": float(perplexity), "usage": float((counts > 0).float().mean())}
 
     @torch.no_grad()
+    def init_kmeans(self, z: torch.Tensor, iters: int = 10) -> None:
+        """Seed the codebook by k-means on encoder outputs ``[..., groups*code_dim]``.
+
+        Used at the end of the stage-1 autoencoder warm-up: codes start where the data is, which
+        avoids the collapse onto a few codes that a random initialisation invites.
+        """
+        flat = z.detach().reshape(-1, self.code_dim)
+        if len(flat) > 20000:
+            flat = flat[torch.randperm(len(flat), device=flat.device)[:20000]]
+        cent = flat[torch.randint(len(flat), (self.n_codes,), device=flat.device)].clone()
+        for _ in range(iters):
+            d = flat.pow(2).sum(1, keepdim=True) - 2 * flat @ cent.t() + cent.pow(2).sum(1)[None]
+            assign = d.argmin(1)
+            counts = torch.bincount(assign, minlength=self.n_codes).float()
+            sums = torch.zeros_like(cent).index_add_(0, assign, flat)
+            empty = counts == 0
+            cent = torch.where(empty[:, None], flat[torch.randint(len(flat), (self.n_codes,),
+                                                                  device=flat.device)], sums / counts.clamp_min(1)[:, None])
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.broadcast(cent, 0)
+        self.embedding.data.copy_(cent)
+        if hasattr(self, "ema_sum"):
+            self.ema_sum.copy_(cent)
+            self.ema_count.fill_(1.0)
+        self.idle_steps.zero_()
+        self.initialised.fill_(True)
+
+    @torch.no_grad()
     def _init_from(self, z):
         flat = z.detach().reshape(-1, self.code_dim)
         pick = flat[torch.randint(len(flat), (self.n_codes,), device=flat.device)]

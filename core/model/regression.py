@@ -15,7 +15,7 @@ import torch.nn as nn
 
 from .conditioning import Conditioning
 from .config import FrontEndConfig, S2CConfig
-from .layers import ConvEncoder
+from .layers import ConvEncoder, st_clamp01
 from .transformer import alibi_slopes, periodic_encoding
 
 
@@ -31,6 +31,13 @@ class RegressionBaseline(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, s2c.layers, enable_nested_tensor=False)
         self.out = nn.Linear(d, n_shapes)
         self.register_buffer("slopes", alibi_slopes(s2c.heads), persistent=False)
+        self.register_buffer("motion_mean", torch.zeros(n_shapes))
+        self.register_buffer("motion_std", torch.ones(n_shapes))
+
+    def set_normalization(self, mean, std, floor: float = 0.05) -> None:
+        """Per-shape output scaling from the corpus (same statistics as stage 1)."""
+        self.motion_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.motion_std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(floor))
 
     def forward(self, feats, emotion, style):
         """``feats [B, T, in_dim]`` -> motion ``[B, T, 52]`` in 0..1."""
@@ -41,4 +48,4 @@ class RegressionBaseline(nn.Module):
         dist = (pos[:, None] - pos[None]).abs()
         bias = -self.slopes[:, None, None] * torch.div(dist, self.period, rounding_mode="floor")[None]
         mask = bias.to(h).repeat(b, 1, 1)           # [B*heads, T, T]
-        return torch.sigmoid(self.out(self.encoder(h, mask=mask)))
+        return st_clamp01(self.out(self.encoder(h, mask=mask)) * self.motion_std + self.motion_mean)

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 
 from . import checkpoint as ckpt
 from .config import ModelConfig
-from .data import MotionWindows, collate, load_records, prepare_features, voices_of
+from .data import (MotionWindows, collate, load_records, motion_normalization, prepare_features,
+                   voices_of)
 from .dual import DualTask
 from .emotion_classifier import EmotionClassifier, emotion_target, soft_cross_entropy
 from .frontends.base import build_frontend
@@ -35,7 +36,7 @@ from .vqvae import MotionVQVAE
 @dataclass
 class TrainOptions:
     corpus: str = "data/corpus"
-    out: str = "runs/parley"
+    out: str = "data/runs/parley"
     steps: int = 2000
     batch: int = 16
     lr: float = 3e-4
@@ -49,6 +50,8 @@ class TrainOptions:
     progress: bool = True
     phone_source: str = "recognized"  # phones front end: "recognized" (PocketSphinx) | "oracle"
     sched_sampling: float = 0.25    # stage 2: share of input codes replaced by the model's own
+    vq_warmup: int = 300            # stage 1: autoencoder steps before quantising (k-means init)
+    max_items: int = 0              # use only the first N training records (0 = all; smoke runs)
     threads: int = 0                # torch CPU threads (0 = leave torch's default)
 
 
@@ -169,6 +172,10 @@ def get_config(opt: TrainOptions, base: ModelConfig | None = None) -> ModelConfi
     return cfg
 
 
+def _limit(records, opt):
+    return records[:opt.max_items] if opt.max_items else records
+
+
 def masked_mean(x, mask):
     """Mean of ``x [B, T, ...]`` over valid frames of ``mask [B, T]``."""
     m = mask.float()
@@ -196,8 +203,8 @@ def _set_lr(opt_, lr):
 
 
 # ----------------------------------------------------------------------------------- stage 1
-def stage1_loss(vq, motion, mask):
-    recon, vq_loss, idx, stats = vq(motion)
+def stage1_loss(vq, motion, mask, quantize=True):
+    recon, vq_loss, idx, stats = vq(motion, quantize)
     rec = masked_mean((recon - motion).abs(), mask)
     vel = masked_mean((recon.diff(dim=1) - motion.diff(dim=1)).abs(), mask[:, 1:])
     return rec + vel + vq_loss, {"recon_l1": rec.item(), "vel_l1": vel.item(),
@@ -208,14 +215,17 @@ def train_stage1(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     """Stage 1: learn the motion codebook by self-reconstruction of corpus motion windows."""
     run = Run("stage1", opt)
     cfg = get_config(opt, base)
-    recs = load_records(opt.corpus, "train")
+    recs = _limit(load_records(opt.corpus, "train"), opt)
     val = load_records(opt.corpus, "val") if any(r["split"] == "val" for r in load_records(opt.corpus)) else []
     ds = MotionWindows(opt.corpus, recs, None, cfg, opt.window, opt.seed)
     vq = MotionVQVAE(cfg.vq)
+    vq.set_normalization(*motion_normalization(opt.corpus, recs))
     model = run.wrap(vq)
     optim = torch.optim.AdamW(vq.parameters(), lr=opt.lr, weight_decay=0.01)
     step = run.resume({"vqvae": vq}, optim)
     batches = run.batches(ds, opt.batch, cfg.vq.downsample)
+    warmup = min(opt.vq_warmup, opt.steps // 5)
+    recent = []
     last = {}
     for step in _progress(run, step, opt.steps, "stage1 VQ-VAE"):
         b = next(batches)
@@ -223,7 +233,13 @@ def train_stage1(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
         mask = torch.cat([b["mask"], b["mask"]])
         model.train()
         _set_lr(optim, lr_at(step, opt.steps, opt.lr))
-        loss, info = stage1_loss(model, motion, mask)
+        quantize = step >= warmup
+        if step == warmup and warmup > 0 and recent:
+            vq.quantizer.init_kmeans(torch.cat([z.reshape(-1, z.shape[-1]) for z in recent]))
+            recent = []
+        loss, info = stage1_loss(model, motion, mask, quantize)
+        if not quantize:
+            recent = (recent + [info.pop("z")])[-20:]
         optim.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vq.parameters(), 1.0)
@@ -264,7 +280,7 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     for evaluation is trained on the val split with another seed."""
     run = Run("aux", opt)
     cfg = get_config(opt, base)
-    recs = load_records(opt.corpus, "train")
+    recs = _limit(load_records(opt.corpus, "train"), opt)
     all_recs = load_records(opt.corpus)
     held = [r for r in all_recs if r["split"] == "val"] or recs
     lip = LipReader(cfg.aux.lip_hidden, cfg.aux.lip_layers).to(run.device)
@@ -272,6 +288,10 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     torch.manual_seed(opt.seed + 1000)
     emo_eval = EmotionClassifier(52, cfg.aux.emo_hidden).to(run.device)
     params = list(lip.parameters()) + list(emo.parameters()) + list(emo_eval.parameters())
+    # the classifiers will judge *decoded* motion in stage 2: train them on stage-1
+    # reconstructions and noisy copies too, or VQ artefacts alone would read as wrong phones
+    recon = load_frozen(opt.out, cfg, run.device, ("vqvae",))["vqvae"] \
+        if ckpt.has_component(opt.out, "vqvae") else None
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.01)
     comps = {"lipreader": lip, "emotion": emo, "emotion_eval": emo_eval}
     step = run.resume(comps, optim)
@@ -281,7 +301,7 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     for step in _progress(run, step, opt.steps, "aux lip/emotion"):
         b, h = next(main), next(heldb)
         _set_lr(optim, lr_at(step, opt.steps, opt.lr))
-        motion = torch.cat([b["motion"], b["motion_x"]])
+        motion = _augment(torch.cat([b["motion"], b["motion_x"]]), recon)
         mask = torch.cat([b["mask"], b["mask"]])
         phones = torch.cat([b["phones"], b["phones"]])
         pl, vl = lip(motion)
@@ -290,7 +310,8 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
         cond = torch.cat([b["emotion"], b["emotion_x"]])
         emo_ce = soft_cross_entropy(emo(motion), emotion_target(cond))
         hcond = torch.cat([h["emotion"], h["emotion_x"]])
-        held_ce = soft_cross_entropy(emo_eval(torch.cat([h["motion"], h["motion_x"]])), emotion_target(hcond))
+        held_ce = soft_cross_entropy(emo_eval(_augment(torch.cat([h["motion"], h["motion_x"]]), recon)),
+                                     emotion_target(hcond))
         loss = lip_ce + vis_ce + emo_ce + held_ce
         optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -306,6 +327,20 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
             run.save(step + 1, comps, optim)
     run.close()
     return last
+
+
+@torch.no_grad()
+def _augment(motion, vq=None):
+    """Per sample: ground truth, its stage-1 reconstruction, or a noisy copy (1/3 each)."""
+    out = motion.clone()
+    pick = torch.randint(0, 3, (len(motion),), device=motion.device)
+    if vq is not None and (pick == 1).any():
+        out[pick == 1] = vq(motion[pick == 1])[0]
+    noisy = pick == 2 if vq is not None else pick >= 1
+    if noisy.any():
+        m = motion[noisy]
+        out[noisy] = (m + 0.03 * torch.randn_like(m)).clamp(0, 1)
+    return out
 
 
 # ----------------------------------------------------------------------------------- stage 2
@@ -399,7 +434,7 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     run = Run("stage2", opt)
     cfg = get_config(opt, base)
     frontend = build_frontend(cfg.frontend)
-    recs = load_records(opt.corpus, "train")
+    recs = _limit(load_records(opt.corpus, "train"), opt)
     feats = prepare_features(opt.corpus, frontend, recs, opt.phone_source, opt.progress and run.main)
     names = ["vqvae"] + [n for n, w in (("lipreader", cfg.loss.lip), ("emotion", cfg.loss.emotion)) if w > 0]
     frozen = load_frozen(opt.out, cfg, run.device, names)
@@ -443,9 +478,11 @@ def train_regression(opt: TrainOptions, base: ModelConfig | None = None) -> dict
     run = Run("regression", opt)
     cfg = get_config(opt, base)
     frontend = build_frontend(cfg.frontend)
-    recs = load_records(opt.corpus, "train")
+    recs = _limit(load_records(opt.corpus, "train"), opt)
     feats = prepare_features(opt.corpus, frontend, recs, opt.phone_source, opt.progress and run.main)
-    reg = RegressionBaseline(cfg.s2c, cfg.frontend).to(run.device)
+    reg = RegressionBaseline(cfg.s2c, cfg.frontend)
+    reg.set_normalization(*motion_normalization(opt.corpus, recs))
+    reg.to(run.device)
     optim = torch.optim.AdamW(reg.parameters(), lr=opt.lr, weight_decay=0.01)
     step = run.resume({"regression": reg}, optim)
     model = run.wrap(reg)

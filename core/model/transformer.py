@@ -126,6 +126,7 @@ class SpeechToCodes(nn.Module):
         self.layers = nn.ModuleList(DecoderLayer(s2c) for _ in range(s2c.layers))
         self.norm_out = nn.LayerNorm(d)
         self.head = nn.Linear(d, vq.groups * vq.n_codes)
+        nn.init.zeros_(self.code_in.bias)
         self.register_buffer("slopes", alibi_slopes(s2c.heads), persistent=False)
 
     # -- audio side ---------------------------------------------------------------------------
@@ -160,6 +161,9 @@ class SpeechToCodes(nn.Module):
         pe = periodic_encoding(length, self.cfg.d_model, self.cfg.period, offset).to(x)
         return x + cond[:, None] + pe[None]
 
+    def _pe(self, length, like):
+        return periodic_encoding(length, self.cfg.d_model, self.cfg.period).to(like)[None]
+
     def _logits(self, h):
         b, t, _ = h.shape
         return self.head(self.norm_out(h)).view(b, t, self.vq_cfg.groups, self.vq_cfg.n_codes)
@@ -176,7 +180,13 @@ class SpeechToCodes(nn.Module):
             raise ValueError(f"audio gives {mem.shape[1]} latent steps but the motion latent has {tl}")
         cond = self.cond(emotion, style)
         prev = torch.cat([torch.zeros_like(target_latent[:, :1]), target_latent[:, :-1]], 1)
-        x = self._decode(self.tokens(prev, cond, 0, tl), mem)
+        x = self.tokens(prev, cond, 0, tl)
+        if self.training and self.cfg.token_dropout > 0:
+            # hide some previous-code tokens (replaced by the start token) so the model cannot
+            # lean on copying its own past and must read the speech (exposure-bias remedy)
+            hide = torch.rand(x.shape[:2], device=x.device) < self.cfg.token_dropout
+            x = torch.where(hide[..., None], (self.start + cond)[:, None] + self._pe(tl, x), x)
+        x = self._decode(x, mem)
         return self._logits(x), audio_hidden
 
     def _decode(self, x, mem):

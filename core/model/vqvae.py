@@ -2,7 +2,7 @@
 
 ``[B, T, 52]`` motion -> conv encoder with ``downsample``x temporal striding -> latent
 ``[B, T/s, groups*code_dim]`` -> face-component quantisation against one shared codebook ->
-conv decoder with nearest-neighbour upsampling -> sigmoid weights in 0..1. Convolutions only (no
+conv decoder with nearest-neighbour upsampling -> weights clamped to 0..1 (straight-through). Convolutions only (no
 normalisation over time, no global attention), so decoding is local: long takes can be decoded in
 overlapping windows, and the cost is linear in length. Trained by self-reconstruction.
 """
@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .config import VQConfig
-from .layers import ChannelNorm, ResConv
+from .layers import ChannelNorm, ResConv, st_clamp01
 from .quantizer import SharedCodebookQuantizer
 
 
@@ -42,6 +42,14 @@ class MotionVQVAE(nn.Module):
             dec += [ResConv(h, 3, dilation=2 ** i, dropout=cfg.dropout) for i in range(cfg.res_blocks)]
         dec += [ChannelNorm(h), nn.Conv1d(h, cfg.n_shapes, 1)]
         self.decoder = nn.Sequential(*dec)
+        # per-shape standardisation (set from the corpus before training): ARKit weights are small
+        # and mostly zero, and without it the nets sit in the "predict the mean" minimum for long
+        self.register_buffer("motion_mean", torch.zeros(cfg.n_shapes))
+        self.register_buffer("motion_std", torch.ones(cfg.n_shapes))
+
+    def set_normalization(self, mean, std, floor: float = 0.05) -> None:
+        self.motion_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.motion_std.copy_(torch.as_tensor(std, dtype=torch.float32).clamp_min(floor))
 
     @property
     def latent_dim(self) -> int:
@@ -61,11 +69,13 @@ class MotionVQVAE(nn.Module):
         """``[B, T, 52] -> [B, ceil(T/s), groups*code_dim]`` continuous latent (before quantising)."""
         if motion.dim() != 3 or motion.shape[-1] != self.cfg.n_shapes:
             raise ValueError(f"motion must be [batch, frames, {self.cfg.n_shapes}], got {tuple(motion.shape)}")
-        return self.encoder(self._pad(motion).transpose(1, 2)).transpose(1, 2)
+        x = (self._pad(motion) - self.motion_mean) / self.motion_std
+        return self.encoder(x.transpose(1, 2)).transpose(1, 2)
 
     def decode(self, zq: torch.Tensor, frames: int | None = None) -> torch.Tensor:
         """Quantised latent ``[B, T', groups*code_dim] -> [B, T'*s, 52]`` (cropped to ``frames``)."""
-        out = torch.sigmoid(self.decoder(zq.transpose(1, 2)).transpose(1, 2))
+        raw = self.decoder(zq.transpose(1, 2)).transpose(1, 2)
+        out = st_clamp01(raw * self.motion_std + self.motion_mean)
         return out if frames is None else out[:, :frames]
 
     def encode_codes(self, motion: torch.Tensor) -> torch.Tensor:
@@ -74,8 +84,13 @@ class MotionVQVAE(nn.Module):
     def decode_codes(self, idx: torch.Tensor, frames: int | None = None) -> torch.Tensor:
         return self.decode(self.quantizer.lookup(idx), frames)
 
-    def forward(self, motion: torch.Tensor):
-        """Self-reconstruction: returns (recon [B,T,52], vq loss, code indices, codebook stats)."""
+    def forward(self, motion: torch.Tensor, quantize: bool = True):
+        """Self-reconstruction: returns (recon [B,T,52], vq loss, code indices, codebook stats).
+
+        ``quantize=False`` bypasses the codebook (plain autoencoder warm-up of stage 1).
+        """
         z = self.encode(motion)
+        if not quantize:
+            return self.decode(z, motion.shape[1]), z.new_zeros(()), None, {"z": z.detach()}
         zq, vq_loss, idx, stats = self.quantizer(z)
         return self.decode(zq, motion.shape[1]), vq_loss, idx, stats

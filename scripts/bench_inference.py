@@ -1,0 +1,150 @@
+#!/usr/bin/env python
+"""Benchmark Parley's speech-to-motion inference (prints figures; not a test).
+
+Measures, in one run on this machine:
+  * front-end cost per 60 s of audio (PocketSphinx phone recognition, pitch+loudness, log-mel),
+  * model cost (KV-cached decode vs the naive decode that re-runs the whole prefix every step),
+  * end to end from an audio file to curves for 60 s and 10 min of speech, with peak RSS.
+
+Uses the checkpoint given by --checkpoint, or a randomly initialised model of the default
+configuration (speed does not depend on the weights). Audio: real recordings from
+--speech (looped to length) when available, else a synthetic voiced signal.
+
+    .venv/bin/python scripts/bench_inference.py --speech ../shared/speech --threads 2
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def cpu_name() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def speech_audio(seconds: float, speech_dir: str | None) -> np.ndarray:
+    from core.model.frontends.base import load_audio_16k
+    clips = []
+    if speech_dir and Path(speech_dir).is_dir():
+        for p in sorted(Path(speech_dir).iterdir()):
+            if p.suffix.lower() in (".wav", ".ogg", ".flac") and not p.name.startswith("cs_"):
+                clips.append(load_audio_16k(p))
+    if not clips:
+        t = np.arange(int(16000 * 4)) / 16000
+        env = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)
+        clips = [(0.2 * env * np.sin(2 * np.pi * 140 * t)).astype(np.float32)]
+    x = np.concatenate(clips)
+    reps = int(np.ceil(seconds * 16000 / len(x)))
+    return np.tile(x, reps)[: int(seconds * 16000)].astype(np.float32)
+
+
+def timed(fn, *a, **kw):
+    t0 = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t0
+
+
+def build_model(checkpoint):
+    import torch
+    from core.model.config import ModelConfig
+    from core.model.frontends.base import build_frontend
+    from core.model.infer import Parley
+    from core.model.transformer import SpeechToCodes
+    from core.model.vqvae import MotionVQVAE
+    if checkpoint:
+        return Parley.from_pretrained(checkpoint), f"checkpoint {checkpoint}"
+    torch.manual_seed(0)
+    cfg = ModelConfig()
+    fe = build_frontend(cfg.frontend)
+    s2c = SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend)
+    vq = MotionVQVAE(cfg.vq)
+    return Parley(cfg, fe, s2c, vq), "random weights, default ModelConfig"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--speech", default=str(ROOT.parent / "shared" / "speech"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--long-minutes", type=float, default=10.0)
+    ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--json", help="write the figures to this JSON file too")
+    args = ap.parse_args()
+    import torch
+    torch.set_num_threads(args.threads)
+    from core.model.export import write_curves
+    from core.model.frontends.logmel import LogMelFrontEnd
+    from core.model.frontends.phones import prosody_track, recognize
+    model, what = build_model(args.checkpoint)
+    cfg = model.cfg
+    n_params = sum(p.numel() for p in model.s2c.parameters()) + \
+        sum(p.numel() for p in model.vq.decoder.parameters()) + model.vq.quantizer.embedding.numel()
+    res = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "cpu": cpu_name(), "threads": args.threads, "torch": torch.__version__, "model": what,
+           "inference_params": n_params, "frontend": cfg.frontend.kind}
+    x60 = speech_audio(60.0, args.speech)
+    n60 = 1800
+    # -- front ends, 60 s ------------------------------------------------------------------
+    segs, t_ps = timed(recognize, x60)
+    _, t_pros = timed(prosody_track, x60, n60)
+    _, t_mel = timed(LogMelFrontEnd().features, x60, n60)
+    res["frontend_60s"] = {"pocketsphinx_s": t_ps, "pitch_loudness_s": t_pros, "logmel_s": t_mel}
+    feats = model.features(x60, segs)              # phones front end, recognition already done
+    # -- model only, 60 s: cached vs naive (same windows, same batch) -----------------------
+    model.motion_from_features(feats[:120])        # warm-up
+    w_fast, t_fast = timed(model.motion_from_features, feats)
+    res["model_60s_cached_s"] = t_fast
+    if not args.skip_naive:
+        w_slow, t_slow = timed(model.motion_from_features, feats, naive=True)
+        res["model_60s_naive_s"] = t_slow
+        res["naive_over_cached"] = t_slow / t_fast
+        res["naive_equals_cached"] = bool(np.allclose(w_fast, w_slow, atol=1e-5))
+    # single-window (no batching across windows) cached decode of 60 s, for reference
+    _, t_one = timed(model.motion_from_features, feats, window_s=61.0)
+    res["model_60s_single_window_cached_s"] = t_one
+    # -- end to end from a file, 60 s and long ----------------------------------------------
+    import soundfile as sf
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, seconds in (("60s", 60.0), (f"{args.long_minutes:g}min", args.long_minutes * 60)):
+            x = x60 if seconds == 60.0 else speech_audio(seconds, args.speech)
+            wav = Path(tmp) / f"a{label}.wav"
+            sf.write(wav, x, 16000)
+            del x
+            t0 = time.perf_counter()
+            w = model.generate_file(wav, emotion="happy", intensity=0.7, fps=30)
+            write_curves(Path(tmp) / f"o{label}.npz", w, 30)
+            total = time.perf_counter() - t0
+            res[f"end_to_end_{label}"] = {"seconds": total, "x_realtime": seconds / total,
+                                         "frames": int(len(w)), "peak_rss_mb": peak_rss_mb()}
+    text = json.dumps(res, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
