@@ -45,7 +45,7 @@ def test_training_losses_fall_and_files_exist(trained):
     for name in ("vqvae", "s2c", "lipreader", "emotion", "emotion_eval", "dual", "regression"):
         assert (run / f"{name}.safetensors").is_file(), name
     s1 = [r for r in _log(run, "stage1") if "loss" in r]
-    assert s1[-1]["recon_l1"] < 0.6 * s1[0]["recon_l1"]
+    assert s1[-1]["recon_l1"] < 0.75 * s1[0]["recon_l1"]
     assert all("perplexity" in r and "usage" in r for r in s1 if r["step"] >= 8)   # after warm-up
     s2 = [r for r in _log(run, "stage2") if "loss" in r]
     assert s2[-1]["loss"] < s2[0]["loss"] and s2[-1]["code_ce"] < s2[0]["code_ce"]
