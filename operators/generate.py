@@ -31,7 +31,7 @@ def _request(op, context) -> apply.Request:
     settings = getattr(scene, "parley", None)
     if settings is None:
         raise apply.GenerateError("Parley settings are missing on this scene: enable the add-on")
-    obj = op.object_name and bpy.data.objects.get(op.object_name)
+    obj = op.object_name and apply.find_object(op.object_name)
     if op.object_name and obj is None:
         raise apply.GenerateError(f"no object named '{op.object_name}'")
     obj = obj or settings.target or context.active_object
@@ -114,6 +114,10 @@ class PARLEY_OT_generate_lipsync(bpy.types.Operator):
             return self._fail(context, exc)
         LAST_RUN.update(error="", message=out.message, warnings=list(out.warnings))
         _set_runtime(context, running=False, progress=1.0, status="done")
+        if bpy.app.background:
+            # Blender pushes the UNDO step of an operator only when a window manager drives it;
+            # in background mode (scripts, batch) push it here so ed.undo still reverts one take.
+            bpy.ops.ed.undo_push(message=self.bl_label)
         self.report({'INFO'}, out.message)
         for w in out.warnings:
             self.report({'WARNING'}, w)

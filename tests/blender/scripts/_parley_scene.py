@@ -302,3 +302,44 @@ def setup_render(scene, obj, out_path, size=320, engine=None):
     world = scene.world or bpy.data.worlds.new("World")
     scene.world = world
     return engine
+
+
+class RecordingLayout:
+    """Stands in for UILayout in a panel's draw(): records labels (with icons), operators, bars."""
+
+    def __init__(self, log):
+        self.log = log
+        self.enabled = True
+        self.scale_y = 1.0
+        self.use_property_split = False
+
+    def _child(self, *_a, **_k):
+        return RecordingLayout(self.log)
+
+    column = row = box = split = _child
+
+    def prop(self, data, name, **_k):
+        if name not in data.bl_rna.properties:
+            raise AttributeError(f"panel draws missing property {name!r} of {data}")
+        self.log.append(["prop", name])
+
+    def operator(self, idname, **_k):
+        self.log.append(["operator", idname])
+
+    def label(self, text="", icon="NONE", **_k):
+        self.log.append(["label", text, icon])
+
+    def progress(self, **k):
+        self.log.append(["progress", k.get("factor"), k.get("text")])
+
+    def separator(self, **_k):
+        pass
+
+
+def draw_panel(idname):
+    """Run a registered panel's draw() against a RecordingLayout; returns what it drew."""
+    import bpy
+    log = []
+    fake = type("P", (), {"layout": RecordingLayout(log)})()
+    getattr(bpy.types, idname).draw(fake, bpy.context)
+    return log

@@ -49,6 +49,17 @@ def main():
 
     scene, _, _ = fresh(voice=False)
     attempt("no_sound_strip", scene)
+    out["panel_after_error"] = ps.draw_panel("PARLEY_PT_take")
+
+    # regenerate with "keep previous on NLA": the replaced take goes to a muted track
+    scene, obj, _ = fresh()
+    bpy.ops.parley.generate_lipsync()
+    scene.parley.emotion = "sad"
+    bpy.ops.parley.generate_lipsync(push_previous_to_nla=True)
+    ad = obj.data.shape_keys.animation_data
+    out["nla_keep"] = {"active": ad.action.name,
+                       "tracks": [[t.name, t.mute, [s.action.name for s in t.strips]]
+                                  for t in ad.nla_tracks]}
 
     scene, _, strip = fresh()
     strip.mute = True
@@ -138,6 +149,46 @@ def main():
                               "unchanged": ps.fingerprint(bpy.context.scene) == before,
                               "active": apply.Runner.active() is not None,
                               "cancelled_is": engine.Cancelled.__name__}
+    # the modal operator's own logic, driven like Blender's event loop would (which never runs
+    # in background mode): timer ticks until done, Esc, and the Cancel button
+    gen = importlib.import_module(mod.__name__ + ".operators.generate")
+    op_cls = gen.PARLEY_OT_generate_lipsync
+    Modal = type("Modal", (), {k: v for k, v in vars(op_cls).items() if not k.startswith("__")})
+    import time
+    from types import SimpleNamespace
+
+    def drive(cancel_with=None, timeout=120, transcript=""):
+        scene, obj, _ = fresh()
+        before = ps.fingerprint(scene)
+        op = Modal()
+        op.reports = []
+        op.report = lambda kind, msg: op.reports.append([sorted(kind)[0], msg])
+        op._timer = None
+        job = apply.prepare(scene, apply.Request(object_name=obj.name, transcript=transcript))
+        op._runner = apply.Runner(job).start()
+        rt = bpy.context.window_manager.parley
+        rt.running = True
+        seen, t0, result = [], time.time(), None
+        while time.time() - t0 < timeout:
+            if cancel_with == "esc" and len(seen) >= 2:
+                result = op_cls.modal(op, bpy.context, SimpleNamespace(type='ESC'))
+            else:
+                if cancel_with == "button" and len(seen) >= 2:
+                    bpy.ops.parley.cancel_generation()
+                result = op_cls.modal(op, bpy.context, SimpleNamespace(type='TIMER'))
+            seen.append([rt.progress, rt.status])
+            if result != {'PASS_THROUGH'}:
+                break
+            time.sleep(0.05)
+        took = ps.take_summary(obj.data.shape_keys).get("action")
+        return {"result": sorted(result), "ticks": len(seen), "progress": seen,
+                "unchanged": ps.fingerprint(bpy.context.scene) == before, "take": took,
+                "running_after": rt.running, "active": apply.Runner.active() is not None,
+                "reports": op.reports}
+
+    # (cancel cases recognise phones without a transcript: seconds of work to interrupt)
+    out["modal"] = {"done": drive(transcript=spec["transcript"]), "esc": drive("esc"),
+                    "button": drive("button")}
     return out
 
 

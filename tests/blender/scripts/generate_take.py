@@ -67,6 +67,12 @@ def main():
         out[f"fingerprint_{tag}"] = ps.fingerprint(scene)
 
     generate("1")
+    out["take_panel"] = ps.draw_panel("PARLEY_PT_take")
+    rt = bpy.context.window_manager.parley
+    rt.running, rt.progress, rt.status = True, 0.4, "recognising phones"
+    out["take_panel_running"] = ps.draw_panel("PARLEY_PT_take")
+    out["main_panel_running"] = ps.draw_panel("PARLEY_PT_main")
+    rt.running, rt.progress, rt.status = False, 0.0, ""
     out["key_props"] = {k: (list(v) if hasattr(v, "__len__") and not isinstance(v, str) else v)
                         for k, v in bpy.data.objects["Head"].data.shape_keys.items()}
     kbs = bpy.data.objects["Head"].data.shape_keys.key_blocks

@@ -1,0 +1,80 @@
+"""Headless batch: scripts/parley_batch.py in real bpy (4.5, 5.0): exit codes, logs, determinism,
+saving, rendering and the ``parley`` extension command."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+from .harness import REPO, SCRIPTS, run_script
+
+CLIP = "en_male_watchingtv.ogg"
+BATCH = str(REPO / "scripts" / "parley_batch.py")
+
+
+def batch(installed, cwd, *args, timeout=600):
+    python, profile, _ = installed
+    env = dict(os.environ, BLENDER_USER_RESOURCES=str(profile), PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPATH", None)
+    return subprocess.run([str(python), str(SCRIPTS / "batch_shot.py"), "run", *map(str, args)],
+                          env=env, capture_output=True, text=True, timeout=timeout, cwd=str(cwd))
+
+
+def test_batch_script(installed_with_audio, tmp_path, speech_dir):
+    python, profile, _ = installed_with_audio
+    shot = tmp_path / "shot.blend"
+    r = run_script(python, "batch_shot.py", "make", shot, speech_dir / CLIP, user_resources=profile)
+    assert "exception" not in r, r.get("exception")
+
+    outs = []
+    for name in ("a", "b"):
+        p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--emotion", "happy",
+                  "--intensity", "0.7", "--strip", "Voice", "--save-as", tmp_path / f"{name}.blend",
+                  "--report", tmp_path / f"{name}.json")
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+        outs.append(p.stdout)
+    log = outs[0]
+    assert "parley_batch: Blender " in log and "Parley 0.1.0" in log
+    assert "engine: choreography (no learned model installed)" in log
+    report = json.loads((tmp_path / "a.json").read_text())
+    assert report["emotion"] == "happy" and report["intensity"] == 0.7
+    assert report["object"] == "Head" and report["versions"]["parley"] == "0.1.0"
+    # deterministic: two runs give identical keyframes
+    dumps = [run_script(python, "batch_shot.py", "dump", tmp_path / f"{n}.blend",
+                        user_resources=profile) for n in ("a", "b")]
+    assert "exception" not in dumps[0], dumps[0].get("exception")
+    assert dumps[0] == dumps[1]
+    assert dumps[0]["frames"][0] == 3.0 and dumps[0]["emotion"] == "happy"
+
+    # failures: non-zero exit with a clear message
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Nobody")
+    assert p.returncode == 1 and "no object named 'Nobody'" in p.stdout
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--strip", "Missing")
+    assert p.returncode == 1 and "Missing" in p.stdout
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--intensity", "3")
+    assert p.returncode == 2 and "intensity" in p.stdout
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--emotion", "happy")  # --object missing
+    assert p.returncode == 2
+
+    # an audio file instead of a strip, a shorter scene extended, two frames rendered
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--audio",
+              speech_dir / CLIP, "--render", tmp_path / "frames", "--frames", "20-21",
+              "--save-as", tmp_path / "c.blend")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    pngs = sorted(f.name for f in (tmp_path / "frames").glob("*.png"))
+    assert pngs == ["0020.png", "0021.png"] and "rendered with" in p.stdout
+    d = run_script(python, "batch_shot.py", "dump", tmp_path / "c.blend", user_resources=profile)
+    assert d["frames"][0] == 1.0 and d["frame_end"] == 120  # file audio starts at frame_start
+
+
+def test_extension_command(installed_with_audio, tmp_path, speech_dir):
+    python, profile, _ = installed_with_audio
+    shot = tmp_path / "shot.blend"
+    r = run_script(python, "batch_shot.py", "make", shot, speech_dir / CLIP, user_resources=profile)
+    assert "exception" not in r, r.get("exception")
+    r = run_script(python, "batch_shot.py", "command", shot, "--object", "Head", "--emotion",
+                   "sad", "--save", user_resources=profile)
+    assert "exception" not in r, r.get("exception")
+    assert r == {"registered": True, "code": 0}
+    d = run_script(python, "batch_shot.py", "dump", shot, user_resources=profile)
+    assert d["emotion"] == "sad"
