@@ -31,6 +31,10 @@ class GenerateError(ValueError):
     """Generation cannot start or finish; the message says what to do."""
 
 
+class RangeError(GenerateError):
+    """The speech runs past the scene's end frame (the UI offers to extend the range)."""
+
+
 @dataclass
 class Request:
     """What the user asked for (operator / batch arguments), by name only."""
@@ -126,10 +130,10 @@ def _load(path: str):
         raise GenerateError(str(exc)) from exc
 
 
-def _range_problem(scene, end_frame: int, what: str) -> str:
-    return (f"The scene ends at frame {scene.frame_end} but {what} runs to frame {end_frame - 1}: "
-            f"extend the scene range (End = {end_frame - 1}) or enable 'Extend Scene Range' "
-            f"and generate again")
+def _range_problem(scene, end_frame: int, what: str) -> RangeError:
+    return RangeError(f"The scene ends at frame {scene.frame_end} but {what} runs to frame "
+                      f"{end_frame - 1}: extend the scene range (End = {end_frame - 1}) or press "
+                      f"'Extend Scene & Generate' (batch: --extend-scene)")
 
 
 def _speech(scene, req: Request, fps: float):
@@ -145,7 +149,7 @@ def _speech(scene, req: Request, fps: float):
         new_end = None
         if end - 1 > scene.frame_end:
             if not req.extend_scene:
-                raise GenerateError(_range_problem(scene, end, f"the audio file ({clip.duration:.2f} s)"))
+                raise _range_problem(scene, end, f"the audio file ({clip.duration:.2f} s)")
             new_end = end - 1
         return clip.samples, first, os.path.splitext(os.path.basename(path))[0], new_end
 
@@ -172,7 +176,7 @@ def _speech(scene, req: Request, fps: float):
     new_end = None
     if b - 1 > scene.frame_end:
         if not req.extend_scene:
-            raise GenerateError(_range_problem(scene, b, f"the sound ({label})"))
+            raise _range_problem(scene, b, f"the sound ({label})")
         new_end = b - 1
     saved_end = scene.frame_end
     try:

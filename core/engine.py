@@ -19,6 +19,7 @@ Progress is reported through ``progress(fraction, message)``; cancellation is co
 """
 from __future__ import annotations
 
+import importlib.util
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,6 +282,11 @@ def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path
             raise EngineError(f"no learned model is installed (looked in {DEFAULT_MODEL_DIR}); "
                               f"set a model path in the Parley preferences or pick engine 'auto'")
         return ChoreographyEngine()
+    if importlib.util.find_spec("torch") is None:  # e.g. inside Blender: torch is not bundled
+        if preference == ENGINE_LEARNED:
+            raise EngineError(f"the learned model in {ckpt} needs PyTorch, which this Python "
+                              f"cannot import; pick engine 'auto' to use the choreography engine")
+        return ChoreographyEngine("learned model installed, but PyTorch is not available here")
     return LearnedEngine(ckpt)
 
 

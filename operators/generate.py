@@ -17,7 +17,7 @@ from ..animation import apply
 from ..core import engine as core_engine
 
 #: Last outcome for the panel (not saved in the .blend, not part of the scene).
-LAST_RUN: dict = {"message": "", "error": "", "warnings": []}
+LAST_RUN: dict = {"message": "", "error": "", "warnings": [], "offer_extend": False}
 
 _ENGINE_ITEMS = (
     ('auto', "Automatic", "The learned model when one is installed, else the phoneme choreography"),
@@ -102,7 +102,8 @@ class PARLEY_OT_generate_lipsync(bpy.types.Operator):
     # -- shared ---------------------------------------------------------------------------
     def _fail(self, context, exc) -> set:
         msg = str(exc) or exc.__class__.__name__
-        LAST_RUN.update(error=msg, message="", warnings=[])
+        LAST_RUN.update(error=msg, message="", warnings=[],
+                        offer_extend=isinstance(exc, apply.RangeError))
         _set_runtime(context, running=False, progress=0.0, status="")
         self.report({'ERROR'}, msg)
         return {'CANCELLED'}
@@ -112,7 +113,8 @@ class PARLEY_OT_generate_lipsync(bpy.types.Operator):
             out = apply.commit(job, result)
         except (apply.GenerateError, ValueError, RuntimeError) as exc:
             return self._fail(context, exc)
-        LAST_RUN.update(error="", message=out.message, warnings=list(out.warnings))
+        LAST_RUN.update(error="", message=out.message, warnings=list(out.warnings),
+                        offer_extend=False)
         _set_runtime(context, running=False, progress=1.0, status="done")
         if bpy.app.background:
             # Blender pushes the UNDO step of an operator only when a window manager drives it;

@@ -50,6 +50,10 @@ class PARLEY_PT_take(bpy.types.Panel):
             box = col.box()
             for i, line in enumerate(_wrap(LAST_RUN["error"], 48)):
                 box.label(text=line, icon='ERROR' if i == 0 else 'BLANK1')
+            if LAST_RUN.get("offer_extend"):
+                op = box.operator("parley.generate_lipsync", text="Extend Scene & Generate",
+                                  icon='PREVIEW_RANGE')
+                op.extend_scene = True
         elif LAST_RUN.get("message"):
             col.label(text=LAST_RUN["message"][:90], icon='CHECKMARK')
         for w in LAST_RUN.get("warnings", []):

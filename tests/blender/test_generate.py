@@ -149,7 +149,7 @@ def test_generate_on_flame_head(installed_with_audio, tmp_path, flame_dir, speec
     running = r["take_panel_running"]
     assert ["progress", 0.4000000059604645, "recognising phones"] in running or \
         any(e[0] == "progress" and abs(e[1] - 0.4) < 1e-6 for e in running)
-    assert ["operator", "parley.cancel_generation"] in running
+    assert ["operator", "parley.cancel_generation", ""] in running
     # one rendered frame (looked at by hand when the test was written: open mouth on frame 30)
     from matplotlib.image import imread
     img = imread(r["renders"][0])
@@ -218,7 +218,7 @@ EXPECTED_ERRORS = {
     "wrong_vertex_count": "5023 vertices",
     "not_a_mesh": "not a mesh",
     "linked_object": "linked from",
-    "range_too_short": "Extend Scene Range",
+    "range_too_short": "Extend Scene & Generate",
     "second_generate": "already generating",
 }
 
@@ -242,7 +242,8 @@ def test_bad_input_cancel_and_busy(installed_with_audio, tmp_path, speech_dir):
     # non-ASCII paths just work
     assert cases["non_ascii_path"]["result"] == ["FINISHED"]
     assert cases["non_ascii_path"]["action"].startswith("Parley|Voice|")
-    # the scene range is extended when asked
+    # the scene range is extended when asked (the panel offers it after the range error)
+    assert ["operator", "parley.generate_lipsync", "Extend Scene & Generate"] in r["panel_range_error"]
     assert cases["range_extended"]["result"] == ["FINISHED"]
     assert cases["range_extended"]["frame_end"] == r["strip_end"] - 1
     assert r["active_after_release"] is False
@@ -254,6 +255,21 @@ def test_bad_input_cancel_and_busy(installed_with_audio, tmp_path, speech_dir):
     assert keep["active"].endswith("sad@1.00|take 2")
     assert [t[:2] for t in keep["tracks"]] == [["Parley takes", True]]
     assert keep["tracks"][0][2] == ["Parley|Voice|neutral@1.00|take 1"]
+    # ARKit spellings and VRM presets
+    assert r["arkit_names"] == {
+        "jawOpen": "jawOpen", "JawOpen": "jawOpen", "jaw_open": "jawOpen",
+        "eyeBlink_L": "eyeBlinkLeft", "EyeBlinkLeft": "eyeBlinkLeft", "eyeBlink.R": "eyeBlinkRight",
+        "blendShape1.mouthClose": "mouthClose", "ARKit_mouthFunnel": "mouthFunnel",
+        "A01_Brow_Inner_Up": "browInnerUp", "jawOpen.001": None, "Smile": None, "aa": None,
+        "Fcl_MTH_A": None, "blink_l": None, "Fcl_EYE_Close_R": None, "ou": None}
+    vrm_names = {k: v for k, v in r["vrm_names"].items() if v is not None}
+    assert vrm_names == {"aa": "aa", "Fcl_MTH_A": "aa", "blink_l": "blinkleft",
+                         "Fcl_EYE_Close_R": "blinkright", "ou": "ou"}
+    v = r["vrm"]
+    assert v["mode"] == "vrm" and v["result"] == ["FINISHED"]
+    assert v["curves"] == ["Fcl_EYE_Close_L", "Fcl_EYE_Close_R", "Fcl_MTH_A", "Fcl_MTH_E",
+                           "Fcl_MTH_I", "Fcl_MTH_O", "Fcl_MTH_U"]  # Fcl_BRW_Angry not driven
+    assert v["aa_max"] > 0.3 and v["aa_min"] < 0.05
     # the modal path: progress moves on timer ticks, the take is written at the end; Esc and the
     # Cancel button stop it with the scene untouched
     m = r["modal"]

@@ -163,6 +163,18 @@ def test_learned_engine_is_picked_when_a_checkpoint_exists(tmp_path, monkeypatch
     assert eng.name == E.ENGINE_LEARNED and eng.checkpoint == tmp_path
 
 
+def test_checkpoint_without_torch_falls_back_to_choreography(tmp_path, monkeypatch):
+    (tmp_path / "config.json").write_text("{}")
+    monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path)
+    real = E.importlib.util.find_spec
+    monkeypatch.setattr(E.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    eng = E.select_engine()
+    assert eng.name == E.ENGINE_CHOREOGRAPHY and "PyTorch is not available" in eng.label
+    with pytest.raises(E.EngineError, match="PyTorch"):
+        E.select_engine(E.ENGINE_LEARNED)
+
+
 def test_missing_model_override_is_an_error(tmp_path):
     with pytest.raises(E.EngineError, match="does not exist"):
         E.select_engine(model_path=tmp_path / "missing")

@@ -323,8 +323,10 @@ class RecordingLayout:
             raise AttributeError(f"panel draws missing property {name!r} of {data}")
         self.log.append(["prop", name])
 
-    def operator(self, idname, **_k):
-        self.log.append(["operator", idname])
+    def operator(self, idname, text="", **_k):
+        from types import SimpleNamespace
+        self.log.append(["operator", idname, text])
+        return SimpleNamespace()
 
     def label(self, text="", icon="NONE", **_k):
         self.log.append(["label", text, icon])

@@ -117,6 +117,7 @@ def main():
     scene.frame_end = 40
     out["strip_end"] = strip.frame_final_end
     attempt("range_too_short", scene)
+    out["panel_range_error"] = ps.draw_panel("PARLEY_PT_take")
     entry = attempt("range_extended", scene, extend_scene=True)
     entry["frame_end"] = scene.frame_end
 
@@ -149,6 +150,27 @@ def main():
                               "unchanged": ps.fingerprint(bpy.context.scene) == before,
                               "active": apply.Runner.active() is not None,
                               "cancelled_is": engine.Cancelled.__name__}
+    # name matching (ARKit spellings, VRM presets) and a VRM-keyed mesh driven by ARKit mixes
+    targets = importlib.import_module(mod.__name__ + ".animation.targets")
+    names = ["jawOpen", "JawOpen", "jaw_open", "eyeBlink_L", "EyeBlinkLeft", "eyeBlink.R",
+             "blendShape1.mouthClose", "ARKit_mouthFunnel", "A01_Brow_Inner_Up", "jawOpen.001",
+             "Smile", "aa", "Fcl_MTH_A", "blink_l", "Fcl_EYE_Close_R", "ou"]
+    out["arkit_names"] = {n: targets.arkit_name_for(n) for n in names}
+    out["vrm_names"] = {n: targets.vrm_preset_for(n) for n in names}
+    scene, _, strip = fresh(head=False)
+    bpy.ops.mesh.primitive_grid_add(x_subdivisions=10, y_subdivisions=10, size=0.2)
+    vrm = bpy.context.active_object
+    vrm.name = "VrmHead"
+    vrm.shape_key_add(name="Basis")
+    for n in ("Fcl_MTH_A", "Fcl_MTH_I", "Fcl_MTH_U", "Fcl_MTH_E", "Fcl_MTH_O", "Fcl_EYE_Close_L",
+              "Fcl_EYE_Close_R", "Fcl_BRW_Angry"):
+        vrm.shape_key_add(name=n).value = 0.0
+    plan = targets.plan_target(vrm)
+    res = bpy.ops.parley.generate_lipsync(object_name="VrmHead", transcript=spec["transcript"])
+    take = ps.take_summary(vrm.data.shape_keys)
+    out["vrm"] = {"mode": plan.mode, "result": sorted(res), "curves": sorted(take["curves"]),
+                  "aa_max": max(take["curves"]["Fcl_MTH_A"]), "aa_min": min(take["curves"]["Fcl_MTH_A"])}
+
     # the modal operator's own logic, driven like Blender's event loop would (which never runs
     # in background mode): timer ticks until done, Esc, and the Cancel button
     gen = importlib.import_module(mod.__name__ + ".operators.generate")
