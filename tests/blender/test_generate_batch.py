@@ -78,3 +78,21 @@ def test_extension_command(installed_with_audio, tmp_path, speech_dir):
     assert r == {"registered": True, "code": 0}
     d = run_script(python, "batch_shot.py", "dump", shot, user_resources=profile)
     assert d["emotion"] == "sad"
+
+
+def test_batch_installs_from_addon_path(installed_with_audio, extension_zip, tmp_path, speech_dir):
+    """In a profile without Parley the script says so (exit 2); --addon-path ZIP installs it."""
+    python, profile, _ = installed_with_audio
+    shot = tmp_path / "shot.blend"
+    r = run_script(python, "batch_shot.py", "make", shot, speech_dir / CLIP, user_resources=profile)
+    assert "exception" not in r, r.get("exception")
+    bare = tmp_path / "bare_profile"
+    bare.mkdir()
+    bare_install = (python, bare, {})
+    p = batch(bare_install, tmp_path, shot, BATCH, "--object", "Head")
+    assert p.returncode == 2 and "not enabled" in p.stdout
+    p = batch(bare_install, tmp_path, shot, BATCH, "--addon-path", extension_zip, "--object",
+              "Head", "--emotion", "sad", "--save")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    d = run_script(python, "batch_shot.py", "dump", shot, user_resources=profile)
+    assert d["emotion"] == "sad"

@@ -54,7 +54,10 @@ def main():
         run(lambda: dump(sys.argv[2]))
     elif mode == "run":
         import bpy
-        enable_addon()
+        try:  # as `blender -b` would: the extension is enabled if this profile has it
+            enable_addon()
+        except (RuntimeError, ImportError):
+            pass
         bpy.ops.wm.open_mainfile(filepath=sys.argv[2])
         script = sys.argv[3]
         sys.argv = [script, "--"] + sys.argv[4:]
