@@ -53,10 +53,10 @@ if [ "$(cat .venv/.parley-requirements 2>/dev/null)" != "$want_hash" ]; then
   if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
     torch_pin="$(grep -E '^torch==' requirements.txt | head -1 || true)"
     if [ -n "$torch_pin" ]; then
-      # the CPU build: PyPI's Linux torch pulls several GB of CUDA libraries
-      say "installing $torch_pin (CPU build)"
-      .venv/bin/python -m pip install -q "$torch_pin" --index-url https://download.pytorch.org/whl/cpu \
-        || say "CPU index unavailable; requirements.txt will install torch from the default index"
+      # pinned on its own first: on the project's machines this exact pin resolves to the CPU
+      # build; an unpinned torch would pull several GB of CUDA libraries
+      say "installing $torch_pin"
+      .venv/bin/python -m pip install -q "$torch_pin"
     fi
   fi
   say "pip install -r requirements.txt"
