@@ -75,7 +75,9 @@ class PARLEY_OT_generate_lipsync(bpy.types.Operator):
     """Generate lip-sync and facial animation for the head from the scene's speech (new take)"""
     bl_idname = "parley.generate_lipsync"
     bl_label = "Generate Lip-Sync"
-    bl_options = {'REGISTER', 'UNDO'}
+    # UNDO: one undo step per take. No REGISTER: its "Adjust Last Operation" panel would re-run
+    # execute() synchronously on the main thread and freeze the UI for the whole generation.
+    bl_options = {'UNDO'}
 
     object_name: StringProperty(name="Object", default="",
                                 description="Head to animate (empty: the panel's Head, else the "
