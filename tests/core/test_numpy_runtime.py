@@ -1,0 +1,266 @@
+"""The torch-free numpy runtime reproduces the torch model: same code indices, same curves.
+
+Random-initialised tiny torch models are written with the project's checkpoint writer, loaded by
+both ``core.model.infer.Parley`` and ``core.model.numpy_runtime.NumpyParley``, and compared on
+short audio, long audio spanning several batched windows, emotion blends, intensity 0, styles,
+downsampled latents and the log-mel front end. One test runs the runtime with torch blocked.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core.model import checkpoint as ckpt
+from core.model.config import tiny_config
+from core.model.infer import Parley
+from core.model.numpy_runtime import CheckpointError, NumpyParley, expected_tensors
+from core.model.transformer import SpeechToCodes
+from core.model.vqvae import MotionVQVAE
+
+torch.set_num_threads(1)
+REPO = Path(__file__).resolve().parents[2]
+SEGS = [("SIL", 0, 0.3), ("AA", 0.3, 0.9), ("M", 0.9, 1.1), ("IY", 1.1, 1.6), ("F", 1.6, 1.8),
+        ("OW", 1.8, 2.4), ("SIL", 2.4, 3.0)]
+
+
+def _audio(seconds, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(16000 * seconds)) / 16000
+    env = 0.5 + 0.5 * np.sin(2 * np.pi * 1.7 * t)
+    x = 0.1 * env * np.sin(2 * np.pi * (140 + 30 * np.sin(2 * np.pi * 0.5 * t)) * t)
+    return (x + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def _long_segs(seconds):
+    """SEGS repeated to cover ``seconds`` (the phone front end then needs no PocketSphinx)."""
+    out, off = [], 0.0
+    while off < seconds - 1e-6:
+        for p, a, b in SEGS:
+            if off + a >= seconds:
+                break
+            out.append((p, off + a, min(off + b, seconds)))
+        off += 3.0
+    return out
+
+
+def _make_checkpoint(path, seed=0, styles=(), **edits):
+    """Tiny random model (strong enough head weights that codes vary) saved as a checkpoint."""
+    torch.manual_seed(seed)
+    cfg = tiny_config(kind=edits.pop("kind", "phones"))
+    cfg.frontend.in_dim = 46 if cfg.frontend.kind == "phones" else cfg.frontend.n_mels * cfg.frontend.sub_frames
+    cfg.styles = list(styles)
+    cfg.s2c.n_styles = cfg.n_styles                               # as train.py does
+    for k, v in edits.items():
+        sec, name = k.split("__")
+        setattr(getattr(cfg, sec), name, v)
+    cfg.validate()
+    vq, s2c = MotionVQVAE(cfg.vq).eval(), SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend).eval()
+    with torch.no_grad():
+        s2c.head.weight.mul_(20)
+        s2c.start.normal_()
+        s2c.code_in.bias.normal_(std=0.1)
+        s2c.cond.style.weight.normal_(std=0.5)
+        vq.quantizer.embedding.normal_()
+        vq.set_normalization(torch.rand(52) * 0.3, torch.rand(52) * 0.4 + 0.05)
+    ckpt.save_config(path, cfg)
+    ckpt.save_component(path, "s2c", s2c)
+    ckpt.save_component(path, "vqvae", vq)
+    return Path(path)
+
+
+@pytest.fixture(scope="module")
+def phones_ckpt(tmp_path_factory):
+    return _make_checkpoint(tmp_path_factory.mktemp("np_phones"), seed=3, styles=("joe", "slt"))
+
+
+@pytest.fixture(scope="module")
+def models(phones_ckpt):
+    return Parley.from_pretrained(phones_ckpt), NumpyParley.from_pretrained(phones_ckpt)
+
+
+def _torch_codes(tm, feats, cond, style=0):
+    f = torch.from_numpy(np.asarray(feats, np.float32))
+    c = torch.from_numpy(np.repeat(cond[None], len(f), 0))
+    s = torch.full((len(f),), style, dtype=torch.long)
+    return tm.s2c.generate(f, c, s, tm.vq.quantizer).numpy()
+
+
+def test_short_audio_codes_and_curves_match_torch(models):
+    tm, nm = models
+    x = _audio(3.0)
+    feats = nm.features(x, SEGS)
+    assert np.array_equal(feats, tm.features(x, SEGS))
+    cond = np.eye(8, dtype=np.float32)[1] * 0.8
+    codes_t = _torch_codes(tm, feats[None], cond)
+    codes_n = nm.generate_codes(feats[None], cond)
+    assert codes_n.shape == (1, 90, 2) and np.array_equal(codes_n, codes_t)
+    assert len(np.unique(codes_n)) > 5                            # a non-degenerate decode
+    for fps in (30, 24, 60):
+        a = tm.generate(x, "happy", 0.8, fps=fps, segments=SEGS)
+        b = nm.generate(x, "happy", 0.8, fps=fps, segments=SEGS)
+        assert b.shape == a.shape == (int(round(3.0 * fps)), 52) and b.dtype == np.float32
+        np.testing.assert_allclose(b, a, atol=1e-4)
+    assert b.min() >= 0 and b.max() <= 1 and b.std() > 0.01
+
+
+def test_long_audio_several_batched_windows_match_torch(models):
+    tm, nm = models
+    seconds = 13.0
+    x = _audio(seconds, seed=1)
+    segs = _long_segs(seconds)
+    feats = nm.features(x, segs)                                  # 390 frames
+    kw = dict(window_s=3.0, overlap_s=0.6, max_batch=2)           # 5 windows in batches of 2, 2, 1
+    a = tm.motion_from_features(feats, "sad", 0.6, **kw)
+    b = nm.motion_from_features(feats, "sad", 0.6, **kw)
+    assert b.shape == a.shape == (390, 52)
+    np.testing.assert_allclose(b, a, atol=1e-4)
+    win = np.stack([feats[s:s + 90] for s in (0, 72, 144, 216, 300)])
+    cond = np.eye(8, dtype=np.float32)[2] * 0.6
+    assert np.array_equal(nm.generate_codes(win, cond), _torch_codes(tm, win, cond))
+    # default 20 s windows: 45 s of audio is three windows decoded as one batch
+    x = _audio(45.0, seed=2)
+    segs = _long_segs(45.0)
+    a = tm.generate(x, "angry", 1.0, fps=24, segments=segs)
+    b = nm.generate(x, "angry", 1.0, fps=24, segments=segs)
+    assert b.shape == (1080, 52)
+    np.testing.assert_allclose(b, a, atol=1e-4)
+
+
+def test_emotion_blends_intensity_zero_and_styles_match_torch(models):
+    tm, nm = models
+    x = _audio(2.0, seed=4)
+    segs = [(p, a, min(b, 2.0)) for p, a, b in SEGS if a < 2.0]
+    blend = {"happy": 0.6, "surprised": 0.4}
+    for emo, inten, style in ((blend, 0.9, None), ("contempt", 0.3, "slt"), ("fearful", 1.0, 1),
+                              (np.array([0, 0, .5, 0, 0, 0, .5, 0], np.float32), 0.7, None)):
+        a = tm.generate(x, emo, inten, style=style, segments=segs)
+        b = nm.generate(x, emo, inten, style=style, segments=segs)
+        np.testing.assert_allclose(b, a, atol=1e-4)
+    zero = nm.generate(x, "disgusted", 0.0, segments=segs)
+    assert np.array_equal(zero, nm.generate(x, "neutral", 1.0, segments=segs))
+    np.testing.assert_allclose(zero, tm.generate(x, "disgusted", 0.0, segments=segs), atol=1e-4)
+    assert not np.allclose(zero, nm.generate(x, "angry", 1.0, segments=segs), atol=1e-3)
+    with pytest.raises(ValueError, match="unknown style"):
+        nm.generate(x, style="nobody", segments=segs)
+    with pytest.raises(ValueError, match="out of range"):
+        nm.generate(x, style=3, segments=segs)
+
+
+def test_downsampled_latent_and_logmel_front_end_match_torch(tmp_path):
+    path = _make_checkpoint(tmp_path, seed=5, kind="logmel", vq__downsample=2, frontend__kernel=3)
+    tm, nm = Parley.from_pretrained(path), NumpyParley.from_pretrained(path)
+    x = _audio(7.05, seed=5)                                      # 212 frames: odd latent padding
+    a = tm.generate(x, "surprised", 0.5, fps=25, window_s=3.0, overlap_s=0.5)
+    b = nm.generate(x, "surprised", 0.5, fps=25, window_s=3.0, overlap_s=0.5)
+    assert b.shape == a.shape == (176, 52)
+    np.testing.assert_allclose(b, a, atol=1e-4)
+    feats = nm.features(x)[None, :61]                             # odd length -> padded latent
+    cond = np.eye(8, dtype=np.float32)[3] * 0.5
+    assert np.array_equal(nm.generate_codes(feats, cond), _torch_codes(tm, feats, cond))
+
+
+@pytest.mark.parametrize("edit", [{}, {"vq__downsample": 4, "vq__res_blocks": 2},
+                                  {"vq__ema_decay": 0.0, "s2c__layers": 3, "frontend__layers": 4}])
+def test_expected_tensor_table_matches_the_torch_modules(edit):
+    cfg = tiny_config()
+    cfg.frontend.in_dim = 46
+    cfg.styles = ["a", "b"]
+    cfg.s2c.n_styles = 3
+    for k, v in edit.items():
+        sec, name = k.split("__")
+        setattr(getattr(cfg, sec), name, v)
+    for name, module in (("s2c", SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend)), ("vqvae", MotionVQVAE(cfg.vq))):
+        want = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+        assert expected_tensors(cfg, name) == want
+
+
+def test_runs_with_torch_blocked(phones_ckpt, models, tmp_path):
+    out = tmp_path / "w.npy"
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules["torch"] = None                     # any 'import torch' now raises ImportError
+        import numpy as np
+        from core.model.numpy_runtime import NumpyParley
+        m = NumpyParley.from_pretrained({str(phones_ckpt)!r})
+        x = np.load({str(tmp_path / 'x.npy')!r})
+        segs = [tuple(s) for s in {[list(s) for s in SEGS]!r}]
+        np.save({str(out)!r}, m.generate(x, "happy", 0.8, fps=24, segments=segs))
+        assert not [k for k in sys.modules if k.startswith("torch") and sys.modules[k] is not None]
+    """)
+    x = _audio(3.0)
+    np.save(tmp_path / "x.npy", x)
+    res = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_allclose(np.load(out), models[0].generate(x, "happy", 0.8, fps=24, segments=SEGS),
+                               atol=1e-4)
+
+
+def test_missing_corrupt_and_mismatched_checkpoints_fail_clearly(phones_ckpt, tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        NumpyParley.from_pretrained(tmp_path / "nope")
+    d = tmp_path / "c"
+    d.mkdir()
+    with pytest.raises(CheckpointError, match="config"):
+        NumpyParley.from_pretrained(d)
+    for f in ("config.json", "s2c.safetensors", "vqvae.safetensors"):
+        (d / f).write_bytes((phones_ckpt / f).read_bytes())
+    NumpyParley.from_pretrained(d)
+    s2c_bytes = (phones_ckpt / "s2c.safetensors").read_bytes()
+    vq_bytes = (phones_ckpt / "vqvae.safetensors").read_bytes()
+    (d / "vqvae.safetensors").write_bytes(vq_bytes[: len(vq_bytes) // 2])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        NumpyParley.from_pretrained(d)
+    (d / "vqvae.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(CheckpointError, match="corrupt"):
+        NumpyParley.from_pretrained(d)
+    (d / "vqvae.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="vqvae.safetensors is missing"):
+        NumpyParley.from_pretrained(d)
+    (d / "vqvae.safetensors").write_bytes(s2c_bytes)
+    with pytest.raises(CheckpointError, match="holds component 's2c'"):
+        NumpyParley.from_pretrained(d)
+    (d / "vqvae.safetensors").write_bytes(vq_bytes)
+    cfg = json.loads((phones_ckpt / "config.json").read_text())
+    cfg["vq"]["n_codes"] = 64
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="shape"):
+        NumpyParley.from_pretrained(d)
+    cfg["vq"]["n_codes"], cfg["s2c"]["layers"] = 32, 3
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="missing"):
+        NumpyParley.from_pretrained(d)
+    cfg["s2c"]["layers"], cfg["version"] = 2, 99
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="version"):
+        NumpyParley.from_pretrained(d)
+    cfg["version"], cfg["frontend"]["kind"], cfg["frontend"]["hf_dir"] = 1, "hf", "/x"
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="needs\\s+PyTorch"):
+        NumpyParley.from_pretrained(d)
+    cfg["frontend"]["kind"], cfg["frontend"]["in_dim"] = "phones", 40
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="46"):
+        NumpyParley.from_pretrained(d)
+
+
+def test_bad_inputs_raise_clear_errors(models):
+    _, nm = models
+    with pytest.raises(ValueError, match="mono"):
+        nm.generate(np.zeros((2, 100), np.float32))
+    with pytest.raises(ValueError, match="empty"):
+        nm.generate(np.zeros(0, np.float32))
+    with pytest.raises(ValueError, match="features must be"):
+        nm.motion_from_features(np.zeros((10, 45), np.float32))
+    with pytest.raises(ValueError, match="KV cache only"):
+        nm.motion_from_features(np.zeros((10, 46), np.float32), naive=True)
+    with pytest.raises(ValueError, match="unknown emotion"):
+        nm.generate(_audio(1.0), "bored", segments=[("AA", 0, 1)])
+    with pytest.raises(ValueError, match="positive"):
+        nm.generate(_audio(1.0), fps=0, segments=[("AA", 0, 1)])
