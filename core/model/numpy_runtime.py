@@ -200,9 +200,10 @@ def gelu(x):
 
 
 def layer_norm(x, w, b, eps=1e-5):
-    mu = x.mean(-1, keepdims=True)
-    xc = x - mu
-    var = (xc * xc).mean(-1, keepdims=True)
+    """``torch.nn.LayerNorm`` over the last axis (biased variance)."""
+    inv = np.float32(1.0 / x.shape[-1])
+    xc = x - x.sum(-1, keepdims=True) * inv
+    var = (xc * xc).sum(-1, keepdims=True) * inv
     return xc / np.sqrt(var + np.float32(eps)) * w + b
 
 
@@ -426,8 +427,9 @@ class NumpyParley:
             layers.append({
                 "n1": (lp["norm1.weight"], lp["norm1.bias"]), "n2": (lp["norm2.weight"], lp["norm2.bias"]),
                 "n3": (lp["norm3.weight"], lp["norm3.bias"]),
-                "sq": (lp["self_attn.q.weight"].T.copy(), lp["self_attn.q.bias"]),
-                "skv": (lp["self_attn.kv.weight"].T.copy(), lp["self_attn.kv.bias"]),
+                # self-attention q and k/v projections fused into one [d, 3d] matmul
+                "sqkv": (np.concatenate([lp["self_attn.q.weight"], lp["self_attn.kv.weight"]]).T.copy(),
+                         np.concatenate([lp["self_attn.q.bias"], lp["self_attn.kv.bias"]])),
                 "so": (lp["self_attn.out.weight"].T.copy(), lp["self_attn.out.bias"]),
                 "cq": (lp["cross_attn.q.weight"].T.copy(), lp["cross_attn.q.bias"]),
                 "co": (lp["cross_attn.out.weight"].T.copy(), lp["cross_attn.out.bias"]),
@@ -438,7 +440,11 @@ class NumpyParley:
             })
         head_w, head_b = p["head.weight"].T.copy(), p["head.bias"]
         nout = (p["norm_out.weight"], p["norm_out.bias"])
-        code_w, code_b = p["code_in.weight"].T.copy(), p["code_in.bias"]
+        # code_in(lookup(idx)) = sum over groups of (codebook @ W_g^T)[idx_g]: one table per group
+        g, cd = vqc.groups, vqc.code_dim
+        code_tab = np.stack([self.codebook @ p["code_in.weight"][:, i * cd:(i + 1) * cd].T for i in range(g)])
+        step_add = (c + p["code_in.bias"])[None] + pe                                  # [steps, d]
+        gsel = np.arange(g)[None]
         # self-attention recency bias of query t against keys 0..t: -slope*floor((t-j)/period)
         dist = np.arange(steps)
         rec = -self.slopes[:, None] * (dist // s2.period).astype(np.float32)[None]   # [H, steps] by t-j
@@ -448,11 +454,10 @@ class NumpyParley:
             lo, hi = max(0, t - w), min(steps, t + w + 1)
             bias = rec[:, t::-1][None]                                                # [1, H, t+1]
             for L in layers:
-                h = layer_norm(x, *L["n1"])
-                kv = h @ L["skv"][0] + L["skv"][1]
-                L["k"][:, :, t] = kv[:, :d].reshape(b, hh, dh)
-                L["v"][:, :, t] = kv[:, d:].reshape(b, hh, dh)
-                q = (h @ L["sq"][0] + L["sq"][1]).reshape(b, hh, 1, dh)
+                qkv = layer_norm(x, *L["n1"]) @ L["sqkv"][0] + L["sqkv"][1]
+                L["k"][:, :, t] = qkv[:, d:2 * d].reshape(b, hh, dh)
+                L["v"][:, :, t] = qkv[:, 2 * d:].reshape(b, hh, dh)
+                q = qkv[:, :d].reshape(b, hh, 1, dh)
                 sc = (q @ L["k"][:, :, :t + 1].transpose(0, 1, 3, 2))[:, :, 0] * scale + bias
                 o = (_softmax(sc)[:, :, None] @ L["v"][:, :, :t + 1])[:, :, 0].reshape(b, d)
                 x = x + (o @ L["so"][0] + L["so"][1])
@@ -467,7 +472,7 @@ class NumpyParley:
             idx = logits.argmax(-1)
             out[:, t] = idx
             if t + 1 < steps:
-                x = self.lookup(idx) @ code_w + code_b + c + pe[t + 1]
+                x = code_tab[gsel, idx].sum(1) + step_add[t + 1]
         return out
 
     def decode_codes(self, idx: np.ndarray, frames: int | None = None) -> np.ndarray:
