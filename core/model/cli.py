@@ -69,7 +69,8 @@ def _evaluate(args):
     if args.speech:
         if not args.template:
             raise ValueError("--speech needs --template (a FLAME-topology PLY) to measure the lips")
-        out["real"] = evaluate_real(args.checkpoint, args.speech, args.template)
+        out["real"] = evaluate_real(args.checkpoint, args.speech, args.template,
+                                    max_seconds=args.max_speech_seconds)
     if not out:
         raise ValueError("nothing to evaluate: give --corpus and/or --speech")
     text = json.dumps(out, indent=2, default=float)
@@ -123,6 +124,7 @@ def register_cli(sub):
     p.add_argument("--max-items", type=int)
     p.add_argument("--speech", help="folder of real recordings with transcripts.txt")
     p.add_argument("--template", help="FLAME-topology neutral head PLY (enables LVE and lip metrics)")
+    p.add_argument("--max-speech-seconds", type=float, default=0.0, help="skip longer recordings (0 = none)")
     p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle"))
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--no-progress", action="store_true")
