@@ -1,8 +1,11 @@
 """``python -m core demo``: Parley's main job on the built-in default input.
 
-For now it analyses the bundled demo sentence (assets/demo/demo_en.flac): prints the audio summary
-and writes ``out/demo/demo_audio.png`` (waveform, per-frame loudness envelope with the speech/silence
-thresholds, and the speech mask). The lead extends this to run the model on the same clip.
+Analyses the bundled demo sentence (assets/demo/demo_en.flac) — audio summary and
+``out/demo/demo_audio.png`` (waveform, loudness envelope with the speech thresholds, speech mask) —
+then generates a take with the default engine (``core.engine.generate_take``: the learned model when
+one is installed, else the phoneme choreography) and writes it as ``take.json``/``take.npz`` plus a
+curve plot ``take.png``. With ``--head FLAME.ply`` (any FLAME-topology head) it also prints the
+take's lip-sync QA on that head and renders a frame strip ``take_frames.png``.
 """
 from __future__ import annotations
 
@@ -74,6 +77,13 @@ def register_cli(sub) -> None:
                        description=__doc__.splitlines()[0])
     p.add_argument("--audio", type=Path, default=None, help="use this audio file instead of the demo clip")
     p.add_argument("--out", type=Path, default=Path("out") / "demo", help="output folder (default out/demo)")
+    p.add_argument("--emotion", default="neutral", help="one of the eight MEAD emotions (default neutral)")
+    p.add_argument("--intensity", type=float, default=1.0, help="emotion intensity 0..1 (default 1)")
+    p.add_argument("--fps", type=float, default=FPS, help="frame rate of the written take (default 30)")
+    p.add_argument("--head", type=Path, default=None,
+                   help="a FLAME-topology head (.ply) for QA figures and a rendered frame strip")
+    p.add_argument("--engine", default="auto", choices=("auto", "choreography", "learned"),
+                   help="which engine generates the take (default: auto)")
     p.set_defaults(func=_run)
 
 
@@ -87,4 +97,48 @@ def _run(args) -> int:
     print("  speech      " + (", ".join(f"{a:.2f}-{b:.2f} s" for a, b in speech) or "none"))
     png = plot_audio_analysis(clip, args.out / "demo_audio.png")
     print(f"  wrote       {png}")
+    _generate(clip, args)
     return 0
+
+
+def _generate(clip, args) -> None:
+    """Run the engine on the clip and write the take, its plot and (with a head) QA + frames."""
+    from .engine import generate_take
+    from .model.export import plot_take, write_curves
+
+    rig = None
+    if args.head is not None:
+        from .rig import FlameRig
+        rig = FlameRig.from_ply(args.head)
+    take = generate_take(clip.samples, fps=args.fps, emotion=args.emotion,
+                         intensity=args.intensity, engine=args.engine, qa_rig=rig)
+    print(f"take          {take.summary()}")
+    meta = {"engine": take.engine_label, "emotion": take.emotion, "intensity": take.intensity,
+            "source": str(clip.source_path or "")}
+    for ext in ("json", "npz"):
+        print(f"  wrote       {write_curves(args.out / f'take.{ext}', take.weights, take.fps, meta)}")
+    title = f"{take.engine_label} - {take.emotion}@{take.intensity:.2f}"
+    print(f"  wrote       {plot_take(args.out / 'take.png', clip.samples, take.weights, take.fps, take.segments, title)}")
+    if rig is None:
+        print("  QA          pass --head FLAME.ply (any FLAME-topology head) for lip-sync figures")
+        return
+    for key, value in take.qa.items():
+        if key != "bilabial_failures":
+            print(f"  QA {key:<24} {value}")
+    print(f"  wrote       {_frame_strip(rig, take, args.out / 'take_frames.png')}")
+
+
+def _frame_strip(rig, take, png_path: Path, count: int = 8) -> Path:
+    """Render ``count`` evenly spaced frames of the take on ``rig`` into one labelled PNG."""
+    import numpy as np
+
+    from .preview import contact_sheet, fit_view, label_image, render, save_png
+
+    idx = np.linspace(0, take.num_frames - 1, count).round().astype(int)
+    verts = rig.apply(take.weights[idx])
+    view = fit_view(rig.neutral)
+    tiles = [label_image(render(v, rig.faces, size=256, view=view), f"{i / take.fps:.2f} s")
+             for i, v in zip(idx, verts)]
+    save_png(png_path, contact_sheet(tiles, cols=count,
+                                     title=f"{take.engine_label}: {take.emotion}@{take.intensity:.2f}"))
+    return png_path

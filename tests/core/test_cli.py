@@ -53,6 +53,24 @@ def test_demo_writes_png(tmp_path, capsys):
     png = tmp_path / "demo_audio.png"
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "demo_en.flac" in out and "speech" in out
+    # the main job also generates a take with the default engine and writes it
+    import numpy as np
+
+    from core.arkit import ARKIT_NAMES
+    from core.model.export import read_curves
+    weights, fps = read_curves(tmp_path / "take.npz")
+    assert fps == 30.0 and weights.shape == (150, len(ARKIT_NAMES))  # 5.0 s demo clip
+    jaw = weights[:, ARKIT_NAMES.index("jawOpen")]
+    assert jaw.max() > 0.2 and jaw[:3].max() < 0.1  # speaks, starts at rest
+    assert (tmp_path / "take.png").is_file() and "take " in out
+
+
+def test_demo_with_head_reports_qa_and_renders_frames(tmp_path, capsys, flame_dir):
+    code, out, err = run(["demo", "--out", str(tmp_path), "--head",
+                          str(flame_dir / "FLAME_sample.ply"), "--emotion", "sad"], capsys)
+    assert code == 0, err
+    assert "QA bilabial_closure_rate" in out
+    assert (tmp_path / "take_frames.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_demo_bad_audio_is_user_error(tmp_path, capsys):
