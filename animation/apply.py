@@ -49,6 +49,8 @@ class Request:
     push_previous_to_nla: bool = False
     engine: str = core_engine.ENGINE_AUTO
     model_path: str = ""
+    device: str = "auto"  # learned model only: auto | cpu | gpu
+    threads: int = 0
 
 
 @dataclass
@@ -254,7 +256,8 @@ def compute(job: Job, progress=None, should_cancel=None) -> Result:
         take = core_engine.generate_take(
             job.samples, fps=job.fps, emotion=req.emotion, intensity=req.intensity,
             transcript=req.transcript or None, progress=sub, should_cancel=should_cancel,
-            engine=req.engine, model_path=req.model_path or None, qa_rig=rig)
+            engine=req.engine, model_path=req.model_path or None, qa_rig=rig,
+            device=req.device, threads=req.threads)
     except (core_engine.EngineError, ValueError) as exc:
         raise GenerateError(str(exc)) from exc
     return Result(take, deltas, time.perf_counter() - t0)

@@ -231,10 +231,12 @@ class LearnedEngine:
 
     name = ENGINE_LEARNED
 
-    def __init__(self, checkpoint: Path):
+    def __init__(self, checkpoint: Path, device: str = "auto", threads: int = 0):
         self.checkpoint = Path(checkpoint)
         self.label = f"learned model ({self.checkpoint.name})"
         self._model = None
+        self.requested_device = device
+        self.threads = int(threads)
         self.device = "CPU"
 
     def load(self):
@@ -244,9 +246,13 @@ class LearnedEngine:
             except ImportError as exc:
                 raise EngineError(f"the learned model needs a runtime that cannot be imported "
                                   f"here ({exc})") from exc
+            torch_device = resolve_device(self.requested_device)
+            if self.threads > 0:
+                import torch
+                torch.set_num_threads(self.threads)
             try:
-                self._model = Parley.from_pretrained(self.checkpoint)
-                self.device = str(getattr(self._model, "device", "cpu")).upper()
+                self._model = Parley.from_pretrained(self.checkpoint, device=torch_device)
+                self.device = str(getattr(self._model, "device", torch_device)).upper()
             except (OSError, ValueError, KeyError) as exc:
                 raise EngineError(f"could not load the model from {self.checkpoint}: {exc}") from exc
         return self._model
@@ -270,7 +276,28 @@ class LearnedEngine:
         return np.asarray(w, dtype=np.float32), segments
 
 
-def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path] = None):
+def resolve_device(choice: str = "auto") -> str:
+    """torch device for ``auto`` / ``cpu`` / ``gpu`` (CUDA, else Apple MPS); ``gpu`` without one
+    is an error, ``auto`` falls back to the CPU."""
+    choice = (choice or "auto").lower()
+    if choice not in ("auto", "cpu", "gpu"):
+        raise ValueError(f"unknown compute device {choice!r}; use auto, cpu or gpu")
+    if choice == "cpu":
+        return "cpu"
+    import torch
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    if choice == "gpu":
+        raise EngineError("compute device 'GPU' was chosen but PyTorch sees no usable GPU (CUDA "
+                          "or Apple MPS); choose CPU or Automatic in the Parley preferences")
+    return "cpu"
+
+
+def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path] = None,
+                  device: str = "auto", threads: int = 0):
     """Learned model when a checkpoint is installed (or forced), else the choreography engine."""
     if preference not in (ENGINE_AUTO, ENGINE_LEARNED, ENGINE_CHOREOGRAPHY):
         raise ValueError(f"unknown engine {preference!r}; choose auto, learned or choreography")
@@ -287,7 +314,7 @@ def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path
             raise EngineError(f"the learned model in {ckpt} needs PyTorch, which this Python "
                               f"cannot import; pick engine 'auto' to use the choreography engine")
         return ChoreographyEngine("learned model installed, but PyTorch is not available here")
-    return LearnedEngine(ckpt)
+    return LearnedEngine(ckpt, device, threads)
 
 
 # ------------------------------------------------------------------------------------ loudness
@@ -356,10 +383,13 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
                   transcript: Optional[str] = None, progress: Optional[ProgressFn] = None,
                   should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
                   model_path: Optional[str | Path] = None, seed: int = 0,
-                  start_offset: float = 0.0, qa_rig=None) -> Take:
+                  start_offset: float = 0.0, qa_rig=None, device: str = "auto",
+                  threads: int = 0) -> Take:
     """Generate a take for 16 kHz mono ``samples`` at the scene frame rate ``fps``.
 
     ``qa_rig``: the target head's rig, for the QA figures (see :func:`take_qa`).
+    ``device`` (auto/cpu/gpu) and ``threads`` (0 = torch default) apply to the learned model;
+    the choreography engine always runs on the CPU.
     Deterministic for equal inputs and ``seed``. Raises ValueError for unusable input,
     :class:`EngineError` when the engine cannot run and :class:`Cancelled` when
     ``should_cancel()`` turns true.
@@ -379,7 +409,8 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
             progress(float(min(max(frac, 0.0), 1.0)), msg)
 
     step(0.0, "preparing audio")
-    eng = engine if hasattr(engine, "motion30") else select_engine(engine, model_path)
+    eng = (engine if hasattr(engine, "motion30")
+           else select_engine(engine, model_path, device=device, threads=threads))
     n30 = num_scene_frames(duration, MODEL_FPS)
     t = time.perf_counter()
     loud = loudness_per_frame(x, MODEL_FPS, n30)

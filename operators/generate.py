@@ -38,18 +38,21 @@ def _request(op, context) -> apply.Request:
     if obj is None:
         raise apply.GenerateError("no head selected: select the head mesh or set Head in the "
                                   "Parley panel")
-    model_path = ""
+    model_path, device, threads = "", "auto", 0
     try:
-        from ..blender_support.preferences import get_preferences
-        model_path = get_preferences(context).model_path
+        from ..blender_support.preferences import effective_threads, get_preferences
+        prefs = get_preferences(context)
+        model_path, device = prefs.model_path, prefs.compute_device.lower()
+        threads = effective_threads(prefs)
     except (RuntimeError, AttributeError, KeyError):
-        model_path = ""
+        pass  # add-on registered without preferences (e.g. from a checkout): defaults
     return apply.Request(
         object_name=obj.name, emotion=settings.emotion, intensity=float(settings.intensity),
         audio_source=settings.audio_source, strip_name=settings.strip_name,
         audio_file=settings.audio_file, transcript=op.transcript, extend_scene=op.extend_scene,
         push_previous_to_nla=op.push_previous_to_nla, engine=op.engine,
-        model_path=bpy.path.abspath(model_path) if model_path else "")
+        model_path=bpy.path.abspath(model_path) if model_path else "", device=device,
+        threads=threads)
 
 
 def _set_runtime(context, running=None, progress=None, status=None):

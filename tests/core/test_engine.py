@@ -215,3 +215,17 @@ def test_learned_engine_runs_an_installed_checkpoint(tmp_path, monkeypatch):
     assert take.engine == E.ENGINE_LEARNED and tmp_path.name in take.engine_label
     assert take.weights.shape == (24, NUM_SHAPES) and np.all(np.isfinite(take.weights))
     assert take.versions["model"] == str(tmp_path) and take.versions["device"] == "CPU"
+
+
+def test_compute_device_choice():
+    torch = pytest.importorskip("torch")
+    assert E.resolve_device("cpu") == "cpu"
+    assert E.resolve_device("auto") in ("cpu", "cuda", "mps")
+    mps = getattr(torch.backends, "mps", None)
+    if torch.cuda.is_available():
+        assert E.resolve_device("gpu") == "cuda"
+    elif not (mps is not None and mps.is_available()):
+        with pytest.raises(E.EngineError, match="no usable GPU"):
+            E.resolve_device("gpu")
+    with pytest.raises(ValueError, match="compute device"):
+        E.resolve_device("tpu")
