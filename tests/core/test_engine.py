@@ -181,15 +181,23 @@ def test_missing_model_override_is_an_error(tmp_path):
 
 
 def test_missing_pocketsphinx_gives_a_clear_engine_error(monkeypatch):
-    import builtins
-    real_import = builtins.__import__
+    """Whether or not core.alignment was imported earlier in the session (test order)."""
+    import sys
 
-    def no_sphinx(name, *args, **kwargs):
-        if name == "pocketsphinx" or name.endswith("alignment"):
-            raise ImportError("No module named 'pocketsphinx'")
-        return real_import(name, *args, **kwargs)
+    import core
+    monkeypatch.setitem(sys.modules, "core.alignment", None)  # the import itself fails
+    monkeypatch.delattr(core, "alignment", raising=False)
+    with pytest.raises(E.EngineError, match="(?i)pocketsphinx"):
+        E.ChoreographyEngine().phones(tone(), None)
 
-    monkeypatch.setattr(builtins, "__import__", no_sphinx)
+
+def test_pocketsphinx_failing_at_call_time_gives_a_clear_engine_error(monkeypatch):
+    from core import alignment
+
+    def broken(*args, **kwargs):
+        raise ImportError("No module named 'pocketsphinx'")
+
+    monkeypatch.setattr(alignment, "recognize_phones", broken)
     with pytest.raises(E.EngineError, match="(?i)pocketsphinx"):
         E.ChoreographyEngine().phones(tone(), None)
 
