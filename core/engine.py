@@ -240,19 +240,26 @@ class LearnedEngine:
         self.device = "CPU"
 
     def load(self):
+        """numpy runtime on the CPU (no torch needed: this is what runs inside Blender, and it is
+        faster than torch there); torch ``Parley`` only for a GPU."""
         if self._model is None:
+            torch_device = resolve_device(self.requested_device)
             try:
-                from .model import Parley
+                if torch_device == "cpu":
+                    from .model.numpy_runtime import NumpyParley
+                    self._model = NumpyParley.from_pretrained(self.checkpoint)
+                    self.device = "CPU"
+                else:
+                    import torch
+
+                    from .model import Parley
+                    if self.threads > 0:
+                        torch.set_num_threads(self.threads)
+                    self._model = Parley.from_pretrained(self.checkpoint, device=torch_device)
+                    self.device = str(getattr(self._model, "device", torch_device)).upper()
             except ImportError as exc:
                 raise EngineError(f"the learned model needs a runtime that cannot be imported "
                                   f"here ({exc})") from exc
-            torch_device = resolve_device(self.requested_device)
-            if self.threads > 0:
-                import torch
-                torch.set_num_threads(self.threads)
-            try:
-                self._model = Parley.from_pretrained(self.checkpoint, device=torch_device)
-                self.device = str(getattr(self._model, "device", torch_device)).upper()
             except (OSError, ValueError, KeyError) as exc:
                 raise EngineError(f"could not load the model from {self.checkpoint}: {exc}") from exc
         return self._model
@@ -284,6 +291,11 @@ def resolve_device(choice: str = "auto") -> str:
         raise ValueError(f"unknown compute device {choice!r}; use auto, cpu or gpu")
     if choice == "cpu":
         return "cpu"
+    if importlib.util.find_spec("torch") is None:  # e.g. inside Blender: torch is not bundled
+        if choice == "gpu":
+            raise EngineError("compute device 'GPU' needs PyTorch, which this Python cannot "
+                              "import; choose CPU or Automatic in the Parley preferences")
+        return "cpu"
     import torch
     if torch.cuda.is_available():
         return "cuda"
@@ -294,6 +306,30 @@ def resolve_device(choice: str = "auto") -> str:
         raise EngineError("compute device 'GPU' was chosen but PyTorch sees no usable GPU (CUDA "
                           "or Apple MPS); choose CPU or Automatic in the Parley preferences")
     return "cpu"
+
+
+RELEASE_FILE = "release.json"
+
+
+def release_hold(checkpoint: Path) -> Optional[str]:
+    """Why the built-in checkpoint must not be used by ``auto``, or None when it may.
+
+    A checkpoint that has not (yet) met Parley's quality bars on real speech ships with
+    ``release.json`` = ``{"auto": false, "reason": "..."}``: it stays available on request
+    (engine ``learned`` or a model path), but ``auto`` keeps the choreography engine.
+    """
+    import json
+
+    f = Path(checkpoint) / RELEASE_FILE
+    if not f.is_file():
+        return None
+    try:
+        info = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"unreadable {RELEASE_FILE} ({exc})"
+    if info.get("auto", True):
+        return None
+    return str(info.get("reason") or "below the quality bars")
 
 
 def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path] = None,
@@ -309,11 +345,10 @@ def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path
             raise EngineError(f"no learned model is installed (looked in {DEFAULT_MODEL_DIR}); "
                               f"set a model path in the Parley preferences or pick engine 'auto'")
         return ChoreographyEngine()
-    if importlib.util.find_spec("torch") is None:  # e.g. inside Blender: torch is not bundled
-        if preference == ENGINE_LEARNED:
-            raise EngineError(f"the learned model in {ckpt} needs PyTorch, which this Python "
-                              f"cannot import; pick engine 'auto' to use the choreography engine")
-        return ChoreographyEngine("learned model installed, but PyTorch is not available here")
+    if preference == ENGINE_AUTO and model_path is None:
+        held = release_hold(ckpt)
+        if held:
+            return ChoreographyEngine(f"built-in learned model held back: {held}")
     return LearnedEngine(ckpt, device, threads)
 
 

@@ -163,16 +163,25 @@ def test_learned_engine_is_picked_when_a_checkpoint_exists(tmp_path, monkeypatch
     assert eng.name == E.ENGINE_LEARNED and eng.checkpoint == tmp_path
 
 
-def test_checkpoint_without_torch_falls_back_to_choreography(tmp_path, monkeypatch):
+def test_built_in_checkpoint_held_back_by_release_file(tmp_path, monkeypatch):
     (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "release.json").write_text('{"auto": false, "reason": "closure 80% on real speech"}')
     monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path)
+    eng = E.select_engine()
+    assert eng.name == E.ENGINE_CHOREOGRAPHY and "closure 80% on real speech" in eng.label
+    assert E.select_engine(E.ENGINE_LEARNED).name == E.ENGINE_LEARNED  # still there on request
+    assert E.select_engine(model_path=tmp_path).name == E.ENGINE_LEARNED
+    (tmp_path / "release.json").write_text('{"auto": true}')
+    assert E.select_engine().name == E.ENGINE_LEARNED
+
+
+def test_without_torch_the_cpu_is_used_and_gpu_is_a_clear_error(monkeypatch):
     real = E.importlib.util.find_spec
     monkeypatch.setattr(E.importlib.util, "find_spec",
                         lambda name, *a: None if name == "torch" else real(name, *a))
-    eng = E.select_engine()
-    assert eng.name == E.ENGINE_CHOREOGRAPHY and "PyTorch is not available" in eng.label
+    assert E.resolve_device("auto") == "cpu"
     with pytest.raises(E.EngineError, match="PyTorch"):
-        E.select_engine(E.ENGINE_LEARNED)
+        E.resolve_device("gpu")
 
 
 def test_missing_model_override_is_an_error(tmp_path):
@@ -223,6 +232,13 @@ def test_learned_engine_runs_an_installed_checkpoint(tmp_path, monkeypatch):
     assert take.engine == E.ENGINE_LEARNED and tmp_path.name in take.engine_label
     assert take.weights.shape == (24, NUM_SHAPES) and np.all(np.isfinite(take.weights))
     assert take.versions["model"] == str(tmp_path) and take.versions["device"] == "CPU"
+    # on the CPU the torch-free numpy runtime runs it (as inside Blender), matching torch
+    from core.model import Parley
+    from core.model.numpy_runtime import NumpyParley
+    assert isinstance(E.select_engine().load(), NumpyParley)
+    ref = Parley.from_pretrained(tmp_path, device="cpu").generate(
+        tone(1.0), emotion="sad", intensity=0.5, fps=30)
+    np.testing.assert_allclose(take.weights30, ref, atol=1e-4)
 
 
 def test_compute_device_choice():
