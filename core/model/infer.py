@@ -21,51 +21,8 @@ from .transformer import SpeechToCodes
 from .vqvae import MotionVQVAE
 
 
-def resample_curves(weights: np.ndarray, src_fps: float, dst_fps: float,
-                    num_frames: int | None = None) -> np.ndarray:
-    """Linear resampling of ``[T, C]`` curves sampled at frame centres ``(i+0.5)/fps``."""
-    if src_fps <= 0 or dst_fps <= 0:
-        raise ValueError(f"frame rates must be positive, got {src_fps} -> {dst_fps}")
-    w = np.asarray(weights, dtype=np.float32)
-    if num_frames is None:
-        num_frames = int(round(len(w) / src_fps * dst_fps))
-    if abs(src_fps - dst_fps) < 1e-9 and num_frames == len(w):
-        return w.copy()
-    t = (np.arange(num_frames) + 0.5) / dst_fps
-    pos = np.clip(t * src_fps - 0.5, 0, len(w) - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, len(w) - 1)
-    f = (pos - lo)[:, None].astype(np.float32)
-    return w[lo] * (1 - f) + w[hi] * f
-
-
-def window_starts(total: int, window: int, overlap: int) -> list[int]:
-    if total <= window:
-        return [0]
-    step = window - overlap
-    starts = list(range(0, total - window, step)) + [total - window]
-    return sorted(set(starts))
-
-
-def crossfade_join(chunks: list[np.ndarray], starts: list[int], total: int) -> np.ndarray:
-    """Overlap-add with linear ramps over each overlap (weights sum to one everywhere)."""
-    c = chunks[0].shape[1]
-    acc = np.zeros((total, c), np.float32)
-    wsum = np.zeros((total, 1), np.float32)
-    for i, (x, s) in enumerate(zip(chunks, starts)):
-        n = len(x)
-        w = np.ones(n, np.float32)
-        if i > 0:
-            ov = starts[i - 1] + len(chunks[i - 1]) - s
-            if ov > 0:
-                w[:ov] = np.linspace(0, 1, ov + 2, dtype=np.float32)[1:-1]
-        if i + 1 < len(starts):
-            ov = s + n - starts[i + 1]
-            if ov > 0:
-                w[n - ov:] = np.minimum(w[n - ov:], np.linspace(1, 0, ov + 2, dtype=np.float32)[1:-1])
-        acc[s:s + n] += x * w[:, None]
-        wsum[s:s + n, 0] += w
-    return acc / np.maximum(wsum, 1e-6)
+# torch-free curve helpers shared with the numpy runtime (one implementation for both)
+from .numpy_runtime import crossfade_join, resample_curves, window_starts  # noqa: E402,F401
 
 
 class Parley:
