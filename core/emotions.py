@@ -40,3 +40,18 @@ def emotion_vector(emotion: str | dict[str, float], intensity: float = 1.0) -> n
             vec /= vec.sum()
     vec[EMOTION_INDEX["neutral"]] = 0.0
     return vec
+
+
+def condition_vector(emotion: "str | dict[str, float] | np.ndarray" = "neutral",
+                     intensity: float = 1.0) -> np.ndarray:
+    """Length-8 float32 condition for an emotion name, a blend dict, or a ready vector.
+
+    A ready vector (e.g. from an emotion slider rig) is only checked and scaled by ``intensity``.
+    """
+    if isinstance(emotion, (np.ndarray, list, tuple)):
+        vec = np.asarray(emotion, dtype=np.float32)
+        if vec.shape != (NUM_EMOTIONS,) or (vec < 0).any():
+            raise ValueError(f"an emotion vector must have {NUM_EMOTIONS} non-negative values, "
+                             f"got shape {vec.shape}")
+        return vec * float(intensity)
+    return emotion_vector(emotion, intensity)

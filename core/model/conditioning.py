@@ -14,18 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..emotions import NUM_EMOTIONS, emotion_vector
-
-
-def condition_vector(emotion="neutral", intensity: float = 1.0) -> np.ndarray:
-    """Length-8 float32 condition for an emotion name, a blend dict, or a ready vector."""
-    if isinstance(emotion, (np.ndarray, list, tuple)):
-        vec = np.asarray(emotion, dtype=np.float32)
-        if vec.shape != (NUM_EMOTIONS,) or (vec < 0).any():
-            raise ValueError(f"an emotion vector must have {NUM_EMOTIONS} non-negative values, "
-                             f"got shape {vec.shape}")
-        return vec * float(intensity)
-    return emotion_vector(emotion, intensity)
+from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector  # noqa: F401
 
 
 def parse_emotion_key(key: str) -> np.ndarray:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..emotions import NUM_EMOTIONS, emotion_vector
+from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector  # noqa: F401
 from .config import CONFIG_VERSION, MOTION_FPS, ConfigError, ModelConfig
 from .frontends.base import FrontEndError, build_frontend, check_samples, load_audio_16k
 
@@ -305,15 +305,6 @@ def crossfade_join(chunks, starts, total: int) -> np.ndarray:
     return acc / np.maximum(wsum, 1e-6)
 
 
-def condition_vector(emotion="neutral", intensity: float = 1.0) -> np.ndarray:
-    """Length-8 float32 condition for an emotion name, a blend dict, or a ready vector."""
-    if isinstance(emotion, (np.ndarray, list, tuple)):
-        vec = np.asarray(emotion, dtype=np.float32)
-        if vec.shape != (NUM_EMOTIONS,) or (vec < 0).any():
-            raise ValueError(f"an emotion vector must have {NUM_EMOTIONS} non-negative values, "
-                             f"got shape {vec.shape}")
-        return vec * float(intensity)
-    return emotion_vector(emotion, intensity)
 
 
 # --------------------------------------------------------------------------------------------
