@@ -22,10 +22,11 @@ from .vqvae import MotionVQVAE
 
 
 # torch-free curve helpers shared with the numpy runtime (one implementation for both)
-from .numpy_runtime import crossfade_join, resample_curves, window_starts  # noqa: E402,F401
+from .numpy_runtime import (ModelInputs, crossfade_join, resample_curves,  # noqa: E402,F401
+                            window_starts)
 
 
-class Parley:
+class Parley(ModelInputs):
     """A loaded speech-to-motion model (front end + stage 2 + stage-1 decoder)."""
 
     def __init__(self, cfg, frontend, s2c: SpeechToCodes, vq: MotionVQVAE, device="cpu", path=None):
@@ -45,22 +46,6 @@ class Parley:
         ckpt.load_component(path, "vqvae", vq)
         return cls(cfg, fe, s2c.to(device), vq.to(device), device, path)
 
-    def style_index(self, style) -> int:
-        if style is None or isinstance(style, int):
-            idx = style or 0
-            if not 0 <= idx < self.cfg.n_styles:
-                raise ValueError(f"style index {idx} out of range 0..{self.cfg.n_styles - 1}")
-            return idx
-        if style not in self.cfg.styles:
-            raise ValueError(f"unknown style {style!r}; this model knows {self.cfg.styles} "
-                             f"(or leave it empty for the default style)")
-        return self.cfg.style_index(style)
-
-    def features(self, samples16k, segments=None) -> np.ndarray:
-        x = check_samples(samples16k)
-        n = max(1, int(round(len(x) / 16000 * MOTION_FPS)))
-        kw = {"segments": segments} if segments is not None else {}
-        return self.frontend.features(x, n, **kw)
 
     @torch.no_grad()
     def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,

@@ -310,7 +310,29 @@ def crossfade_join(chunks, starts, total: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # the runtime
 # --------------------------------------------------------------------------------------------
-class NumpyParley:
+class ModelInputs:
+    """Torch-free input handling shared by ``NumpyParley`` and the torch ``infer.Parley``
+    (both set ``self.cfg`` and ``self.frontend``)."""
+
+    def style_index(self, style) -> int:
+        if style is None or isinstance(style, int):
+            idx = style or 0
+            if not 0 <= idx < self.cfg.n_styles:
+                raise ValueError(f"style index {idx} out of range 0..{self.cfg.n_styles - 1}")
+            return idx
+        if style not in self.cfg.styles:
+            raise ValueError(f"unknown style {style!r}; this model knows {self.cfg.styles} "
+                             f"(or leave it empty for the default style)")
+        return self.cfg.style_index(style)
+
+    def features(self, samples16k, segments=None) -> np.ndarray:
+        x = check_samples(samples16k)
+        n = max(1, int(round(len(x) / 16000 * MOTION_FPS)))
+        kw = {"segments": segments} if segments is not None else {}
+        return self.frontend.features(x, n, **kw)
+
+
+class NumpyParley(ModelInputs):
     """A loaded speech-to-motion checkpoint running on numpy (same API as ``infer.Parley``)."""
 
     device = "cpu"
@@ -347,23 +369,6 @@ class NumpyParley:
         vq = load_component(path, "vqvae", cfg)
         return cls(cfg, frontend, s2c, vq, path)
 
-    # -- same helpers as infer.Parley ------------------------------------------------------------
-    def style_index(self, style) -> int:
-        if style is None or isinstance(style, int):
-            idx = style or 0
-            if not 0 <= idx < self.cfg.n_styles:
-                raise ValueError(f"style index {idx} out of range 0..{self.cfg.n_styles - 1}")
-            return idx
-        if style not in self.cfg.styles:
-            raise ValueError(f"unknown style {style!r}; this model knows {self.cfg.styles} "
-                             f"(or leave it empty for the default style)")
-        return self.cfg.style_index(style)
-
-    def features(self, samples16k, segments=None) -> np.ndarray:
-        x = check_samples(samples16k)
-        n = max(1, int(round(len(x) / 16000 * MOTION_FPS)))
-        kw = {"segments": segments} if segments is not None else {}
-        return self.frontend.features(x, n, **kw)
 
     # -- network pieces ----------------------------------------------------------------------------
     def encode_audio(self, feats: np.ndarray) -> np.ndarray:
