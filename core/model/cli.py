@@ -27,6 +27,8 @@ def _train_args(p, stage_default_steps):
     p.add_argument("--vq-warmup", type=int, default=300, help="stage 1: autoencoder steps before quantising")
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--save-every", type=int, default=250)
+    p.add_argument("--lip-mesh", default="", help="FLAME-topology neutral head (PLY): adds the inner-lip "
+                   "gap loss (weight loss.lip_gap) to stage 1, stage 2 and the regression baseline")
 
 
 def _opts(args):
@@ -36,7 +38,8 @@ def _opts(args):
                         resume=not args.no_resume, threads=args.threads, progress=not args.no_progress,
                         phone_source=args.phone_source, log_every=args.log_every,
                         save_every=args.save_every, val_every=args.save_every,
-                        max_items=args.max_items, vq_warmup=args.vq_warmup)
+                        max_items=args.max_items, vq_warmup=args.vq_warmup,
+                        lip_mesh=args.lip_mesh)
 
 
 def _base_config(args):

@@ -85,6 +85,7 @@ class LossConfig:
     exchange: float = 1.0         # content-emotion exchange half of the batch
     dual: float = 0.2             # DualTalker: jointly trained lip reading (dual task)
     consistency: float = 0.1      # DualTalker: cross-modal consistency (InfoNCE)
+    lip_gap: float = 0.05         # inner-lip gap-vector error, per mm (stages 1 and 2; needs --lip-mesh)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .data import (MotionWindows, collate, load_records, motion_normalization, p
 from .dual import DualTask
 from .emotion_classifier import EmotionClassifier, emotion_target, soft_cross_entropy
 from .frontends.base import build_frontend
+from .lip_geometry import lip_gap_error
 from .lipreader import LipReader, visemes_of
 from .regression import RegressionBaseline
 from .transformer import SpeechToCodes
@@ -53,6 +54,7 @@ class TrainOptions:
     vq_warmup: int = 300            # stage 1: autoencoder steps before quantising (k-means init)
     max_items: int = 0              # use only the first N training records (0 = all; smoke runs)
     threads: int = 0                # torch CPU threads (0 = leave torch's default)
+    lip_mesh: str = ""              # FLAME-topology head for the lip-gap loss (stages 1, 2; "" = off)
 
 
 # ------------------------------------------------------------------------------- infrastructure
@@ -203,12 +205,25 @@ def _set_lr(opt_, lr):
 
 
 # ----------------------------------------------------------------------------------- stage 1
-def stage1_loss(vq, motion, mask, quantize=True):
+def _lip_basis(opt: TrainOptions, device):
+    """Inner-lip gap basis for ``--lip-mesh`` (None when the loss is off)."""
+    if not opt.lip_mesh:
+        return None
+    from .lip_geometry import load_lip_basis
+    return load_lip_basis(opt.lip_mesh).to(device)
+
+
+def stage1_loss(vq, motion, mask, quantize=True, lip_basis=None, lip_weight=0.0):
     recon, vq_loss, idx, stats = vq(motion, quantize)
     rec = masked_mean((recon - motion).abs(), mask)
     vel = masked_mean((recon.diff(dim=1) - motion.diff(dim=1)).abs(), mask[:, 1:])
-    return rec + vel + vq_loss, {"recon_l1": rec.item(), "vel_l1": vel.item(),
-                                 "vq": vq_loss.item(), **stats}
+    total = rec + vel + vq_loss
+    info = {"recon_l1": rec.item(), "vel_l1": vel.item(), "vq": vq_loss.item(), **stats}
+    if lip_basis is not None and lip_weight > 0:
+        gap = masked_mean(lip_gap_error(recon, motion, lip_basis), mask)
+        total = total + lip_weight * gap
+        info["lip_gap_mm"] = gap.item()
+    return total, info
 
 
 def train_stage1(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
@@ -225,6 +240,7 @@ def train_stage1(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     step = run.resume({"vqvae": vq}, optim)
     batches = run.batches(ds, opt.batch, cfg.vq.downsample)
     warmup = min(opt.vq_warmup, opt.steps // 5)
+    lip_basis = _lip_basis(opt, run.device)
     recent = []
     last = {}
     for step in _progress(run, step, opt.steps, "stage1 VQ-VAE"):
@@ -237,7 +253,7 @@ def train_stage1(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
         if step == warmup and warmup > 0 and recent:
             vq.quantizer.init_kmeans(torch.cat([z.reshape(-1, z.shape[-1]) for z in recent]))
             recent = []
-        loss, info = stage1_loss(model, motion, mask, quantize)
+        loss, info = stage1_loss(model, motion, mask, quantize, lip_basis, cfg.loss.lip_gap)
         if not quantize:
             recent = (recent + [info.pop("z")])[-20:]
         optim.zero_grad(set_to_none=True)
@@ -365,7 +381,8 @@ def latent_mask(mask, s):
     return mask[:, : t * s].reshape(mask.shape[0], t, s).any(-1)
 
 
-def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0) -> tuple[torch.Tensor, dict]:
+def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
+                  lip_basis=None) -> tuple[torch.Tensor, dict]:
     """All stage-2 losses for one batch (primary half + content-emotion exchange half)."""
     vq, lip, emo = frozen["vqvae"], frozen.get("lipreader"), frozen.get("emotion")
     W = cfg.loss
@@ -413,6 +430,8 @@ def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0) -> tuple[torch.
     terms = {"code_ce": weighted(per_sample(ce.mean(-1), lmask)),
              "motion": weighted(per_sample((pred - target).abs(), mask2)),
              "velocity": weighted(per_sample((pred.diff(dim=1) - target.diff(dim=1)).abs(), mask2[:, 1:]))}
+    if lip_basis is not None and W.lip_gap > 0:
+        terms["lip_gap"] = weighted(per_sample(lip_gap_error(pred, target, lip_basis), mask2))
     if lip is not None and W.lip > 0:
         pl, _ = lip(pred)
         lce = F.cross_entropy(pl.flatten(0, 1), phones2.flatten(), reduction="none").view(phones2.shape)
@@ -450,13 +469,14 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     model = run.wrap(s2c)
     ds = MotionWindows(opt.corpus, recs, feats, cfg, opt.window, opt.seed)
     batches = run.batches(ds, opt.batch, cfg.vq.downsample)
+    lip_basis = _lip_basis(opt, run.device)
     last = {}
     for step in _progress(run, step, opt.steps, "stage2 speech->codes"):
         b = next(batches)
         model.train()
         _set_lr(optim, lr_at(step, opt.steps, opt.lr))
         ss = opt.sched_sampling * min(1.0, step / max(1, opt.steps // 3))
-        loss, info = stage2_losses(model, frozen, dual, cfg, b, ss)
+        loss, info = stage2_losses(model, frozen, dual, cfg, b, ss, lip_basis)
         optim.zero_grad(set_to_none=True)
         loss.backward()
         if dual is not None:
@@ -488,6 +508,7 @@ def train_regression(opt: TrainOptions, base: ModelConfig | None = None) -> dict
     model = run.wrap(reg)
     ds = MotionWindows(opt.corpus, recs, feats, cfg, opt.window, opt.seed)
     batches = run.batches(ds, opt.batch, 1)
+    lip_basis = _lip_basis(opt, run.device)
     last = {}
     for step in _progress(run, step, opt.steps, "regression baseline"):
         b = next(batches)
@@ -499,14 +520,19 @@ def train_regression(opt: TrainOptions, base: ModelConfig | None = None) -> dict
         target = torch.cat([b["motion"], b["motion_x"]])
         mask = torch.cat([b["mask"], b["mask"]])
         pred = model(feats2, cond, style)
-        loss = masked_mean((pred - target) ** 2, mask)
+        mse = masked_mean((pred - target) ** 2, mask)
+        last = {"mse": mse.item()}
+        loss = mse
+        if lip_basis is not None and cfg.loss.lip_gap > 0:     # same lip-gap term as stage 2
+            gap = masked_mean(lip_gap_error(pred, target, lip_basis), mask)
+            loss = loss + cfg.loss.lip_gap * gap
+            last["lip_gap"] = gap.item()
         optim.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(reg.parameters(), 1.0)
         optim.step()
-        last = {"mse": loss.item()}
         if step % opt.log_every == 0 or step == opt.steps - 1:
-            run.log(step, loss=loss.item(), lr=optim.param_groups[0]["lr"])
+            run.log(step, loss=loss.item(), lr=optim.param_groups[0]["lr"], **last)
         if (step + 1) % opt.save_every == 0 or step == opt.steps - 1:
             run.save(step + 1, {"regression": reg}, optim)
     run.close()
