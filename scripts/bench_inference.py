@@ -4,7 +4,10 @@
 Measures, in one run on this machine:
   * front-end cost per 60 s of audio (PocketSphinx phone recognition, pitch+loudness, log-mel),
   * model cost (KV-cached decode vs the naive decode that re-runs the whole prefix every step),
-  * end to end from an audio file to curves for 60 s and 10 min of speech, with peak RSS.
+  * end to end from an audio file to curves for 60 s and 10 min of speech, with peak RSS, on
+    the runtime the product uses on a CPU (``--runtime numpy``: core/model/numpy_runtime.py,
+    what core.engine and Blender run) or the torch model (``--runtime torch``),
+  * the numpy runtime's model part against torch's on the same 60 s of features.
 
 Uses the checkpoint given by --checkpoint, or a randomly initialised model of the default
 configuration (speed does not depend on the weights). Audio: real recordings from
@@ -92,6 +95,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--long-minutes", type=float, default=10.0)
     ap.add_argument("--skip-naive", action="store_true")
+    ap.add_argument("--runtime", choices=("numpy", "torch"), default="numpy",
+                    help="model for the end-to-end rows (numpy = the CPU product path; needs --checkpoint)")
     ap.add_argument("--json", help="write the figures to this JSON file too")
     args = ap.parse_args()
     import torch
@@ -130,6 +135,21 @@ def main():
         res["decode_20s"] = {"cached_s": t_fast20, "naive_s": t_slow, "naive_over_cached": t_slow / t_fast20,
                              "identical_output": bool(np.allclose(w_fast, w_slow, atol=1e-5))}
     res["rss_after_model_mb"] = peak_rss_mb()
+    runner = model
+    if args.checkpoint:
+        from core.model.numpy_runtime import NumpyParley
+        npm = NumpyParley.from_pretrained(args.checkpoint)
+        npm.motion_from_features(feats[:120])      # warm-up
+        w_np, t_np = timed(npm.motion_from_features, feats)
+        w_t = model.motion_from_features(feats)
+        res["model_60s_numpy_runtime_s"] = t_np
+        res["numpy_over_torch_model_time"] = t_np / res["model_60s_cached_s"]
+        res["numpy_vs_torch_max_abs_diff"] = float(np.abs(w_np - w_t).max())
+        if args.runtime == "numpy":
+            runner = npm
+    elif args.runtime == "numpy":
+        print("note: no --checkpoint, so the end-to-end rows use the torch model", file=sys.stderr)
+    res["end_to_end_runtime"] = type(runner).__name__
     # -- end to end from a file, 60 s and long ----------------------------------------------
     import soundfile as sf
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,7 +159,7 @@ def main():
             sf.write(wav, x, 16000)
             del x
             t0 = time.perf_counter()
-            w = model.generate_file(wav, emotion="happy", intensity=0.7, fps=30)
+            w = runner.generate_file(wav, emotion="happy", intensity=0.7, fps=30)
             write_curves(Path(tmp) / f"o{label}.npz", w, 30)
             total = time.perf_counter() - t0
             res[f"end_to_end_{label}"] = {"seconds": total, "x_realtime": seconds / total,

@@ -1,41 +1,42 @@
 #!/usr/bin/env bash
 # Parley's default speech-to-motion checkpoint: the recipe used for core/model/default/.
 #
-# Budget it was made under: one ~70-minute session on 2 CPU cores shared with ~6 other jobs
-# (no GPU; this session's share was ~0.3-1 core). The PocketSphinx phone front end costs
-# ~0.35 CPU-s per second of audio, so stage 2 and the regression baseline were trained only on
-# the 195 training utterances (0.19 h, all 12 training voices) whose features were cached in
-# time; their ids are in core/model/default/train_ids.txt and this script trains on exactly
-# those (IDS= empty: every cached item). Stage 1 and the auxiliary classifiers are motion-only
-# and use the whole train split (4,511 utterances).
+# Budget it was made under: one session on this 2-core CPU (no GPU), the machine otherwise idle.
+# The PocketSphinx phone front end costs ~0.35 CPU-s per second of audio, so stage 2 and the
+# regression baseline train on a seeded random 1,595 of the 4,511 training utterances (1.56 h,
+# all 12 training voices; ids in core/model/default/train_ids.txt, made by the snippet below).
+# Stage 1 and the auxiliary classifiers are motion-only and use the whole train split. Stages 1,
+# 2 and the regression baseline add the inner-lip gap loss (core/model/lip_geometry.py) measured
+# on the FLAME template ($LIP_MESH; a training aid only, nothing of the mesh is stored).
 #
-# Where the run that made core/model/default/ differed (it was interrupted and resumed to fit
-# the time; train.py resumes weights/optimiser exactly, but the cosine schedule follows the
-# --steps of each launch):
-#   stage 1: steps 0-250 under a 1500-step schedule, 250-550 under 550 (lr 1.94e-3 vs 1.9e-3 at 250)
-#   aux:     stopped at its step-75 save of a 150-step launch (still inside the 100-step warm-up)
-#   stage 2: steps 0-50 under 400, 50-100 under 700, 100-350 under 350 (the warm-up is the same;
-#            scheduled sampling ramps over steps/3, so it differed before step 100)
-#   regression: steps 0-280 under 280 (lr decayed to 0), then 280-490 under 700 (warm restart)
-# With more compute: IDS= ITEMS=0 (all 4,511 utterances) and larger step counts.
+#   ids: python -c "import json,random; r=[json.loads(l) for l in open('data/corpus/manifest.jsonl')];
+#        t=[x['id'] for x in r if x['split']=='train']; old=set(open('OLD_IDS').read().split());
+#        rest=[i for i in t if i not in old]; random.Random(0).shuffle(rest); print(*sorted(old|set(rest[:1400])))"
+#        (OLD_IDS = the 195 ids of the first, 15-CPU-minute checkpoint; git show 739988b:core/model/default/train_ids.txt)
+#
+# Where the run that made core/model/default/ differed: both stage-2 runs (with and without the
+# dual task) were launched with --steps 3000 and, to fit the session, resumed from their step-500
+# save with --steps 2000 (lr 9.5e-4 -> 9.0e-4 at the switch; scheduled sampling 0.125 -> 0.19).
 #
 #   bash scripts/train_default.sh                       # -> data/runs/default + eval JSON
-#   OUT=data/runs/x IDS= ITEMS=0 S2_STEPS=6000 bash scripts/train_default.sh
+#   OUT=data/runs/x IDS= ITEMS=0 S2_STEPS=6000 bash scripts/train_default.sh   # all train items
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 CORPUS=${CORPUS:-data/corpus}
 OUT=${OUT:-data/runs/default}
-ITEMS=${ITEMS:-900}             # without IDS: first N train utterances to featurise (0 = all)
+ITEMS=${ITEMS:-0}               # first N of the (id-filtered) train utterances to featurise (0 = all)
 IDS=${IDS-core/model/default/train_ids.txt}   # train ids for stage 2 / regression
-SUB=${SUB:-data/corpus_sub}     # symlinked sub-corpus: those train ids + all val/test records
+SUB=${SUB:-data/corpus_sub2}    # symlinked sub-corpus: those train ids + all val/test records
 TEST_ITEMS=${TEST_ITEMS:-30}    # held-out voice (festival SLT) items scored
-S1_STEPS=${S1_STEPS:-550}
-AUX_STEPS=${AUX_STEPS:-75}
-S2_STEPS=${S2_STEPS:-350}
-REG_STEPS=${REG_STEPS:-490}
+S1_STEPS=${S1_STEPS:-1200}
+AUX_STEPS=${AUX_STEPS:-400}
+S2_STEPS=${S2_STEPS:-2000}
+REG_STEPS=${REG_STEPS:-3000}
+ABLATION=${ABLATION:-$OUT-nodual}   # DualTalker ablation: same stage 2 without dual + consistency ("" = skip)
 SPEECH=${SPEECH:-../shared/speech}
 TEMPLATE=${TEMPLATE:-../shared/flame/FLAME_template.ply}
+LIP_MESH=${LIP_MESH-$TEMPLATE}   # lip-gap training loss ("" = off)
 export PYTHONPATH=.
 
 # 0) front-end features, cached under $CORPUS/features/phones/ (PocketSphinx word recognition
@@ -78,16 +79,26 @@ print("sub-corpus:", sum(r["split"] == "train" and r["id"] in keep for r in recs
 '
 "$PY" -c "$SUBPY" "$CORPUS" "$SUB" "$IDS"
 
-COMMON=(--corpus "$CORPUS" --out "$OUT" --threads 1 --no-progress --log-every 50 --save-every 250)
+LIP=(); [ -n "$LIP_MESH" ] && LIP=(--lip-mesh "$LIP_MESH")
+COMMON=(--corpus "$CORPUS" --out "$OUT" --threads 1 --no-progress --log-every 50 --save-every 200 "${LIP[@]}")
 # 1) stage 1: motion VQ-VAE (codebook perplexity/usage are logged in $OUT/logs/stage1.jsonl)
 "$PY" -m core train-stage1 "${COMMON[@]}" --steps "$S1_STEPS" --batch 16 --lr 2e-3 --vq-warmup 200
 # 2) frozen lip reader + emotion classifier (+ the held-out evaluation emotion classifier, val split)
-"$PY" -m core train-aux "${COMMON[@]}" --steps "$AUX_STEPS" --batch 16 --lr 2e-3
-# 3) stage 2 (phone front end) and 4) the regression baseline on the same sub-corpus. Threads 1:
-#    with 2 threads on the loaded 2-core machine a stage-2 step took 7.8 s instead of ~1-3 s.
-S2=(--corpus "$SUB" --out "$OUT" --threads 1 --no-progress --log-every 10 --save-every 50 --batch 12 --lr 1e-3)
-"$PY" -m core train-stage2 "${S2[@]}" --steps "$S2_STEPS"
-"$PY" -m core train-regression "${S2[@]}" --steps "$REG_STEPS"
+"$PY" -m core train-aux --corpus "$CORPUS" --out "$OUT" --threads 1 --no-progress --log-every 25 --save-every 100 \
+    --steps "$AUX_STEPS" --batch 16 --lr 2e-3
+# 3) stage 2 (phone front end), its DualTalker ablation and 4) the regression baseline on the same
+#    sub-corpus, the three side by side with one thread each (~1.6 s per stage-2 step then).
+S2=(--corpus "$SUB" --threads 1 --no-progress --log-every 25 --save-every 250 --batch 12 --lr 1e-3 "${LIP[@]}")
+if [ -n "$ABLATION" ]; then
+    mkdir -p "$ABLATION"
+    for c in vqvae lipreader emotion emotion_eval; do cp "$OUT/$c.safetensors" "$ABLATION/"; done
+    "$PY" -c "import json,sys; c=json.load(open(sys.argv[1])); c['loss']['dual']=c['loss']['consistency']=0.0; json.dump(c, open(sys.argv[2],'w'), indent=2)" \
+        "$OUT/config.json" "$ABLATION/config.json"
+    "$PY" -m core train-stage2 "${S2[@]}" --out "$ABLATION" --steps "$S2_STEPS" &
+fi
+"$PY" -m core train-stage2 "${S2[@]}" --out "$OUT" --steps "$S2_STEPS" &
+"$PY" -m core train-regression "${S2[@]}" --out "$OUT" --steps "$REG_STEPS" &
+wait
 
 # 5) evaluation: held-out voice + sentences (codebook vs regression, LVE on the FLAME template)
 "$PY" -m core evaluate --checkpoint "$OUT" --corpus "$CORPUS" --split test --max-items "$TEST_ITEMS" \
@@ -97,125 +108,10 @@ S2=(--corpus "$SUB" --out "$OUT" --threads 1 --no-progress --log-every 10 --save
 
 # 6) per-emotion held-out checks and the real-speech comparison (codebook under every emotion,
 #    regression, choreography on the same recognised phones); tables in docs/model_results.md
-"$PY" - "$OUT" "$CORPUS" "$TEMPLATE" 12 "$OUT/eval_emotion.json" <<'PY'
-"""Held-out voice (test split): every emotion at intensity 1 from the same audio. Held-out
-emotion classifier accuracy, lip reader accuracy, LVE vs ground truth, and core.evaluation lip
-checks with the corpus phone timings, per emotion."""
-import json, sys
-from pathlib import Path
-import numpy as np, torch
-torch.set_num_threads(2)
-from core.corpus.dataset import load_phones
-from core.emotions import EMOTIONS
-from core.evaluation import evaluate_take, lip_vertex_error, rig_lip_tables
-from core.model.conditioning import parse_emotion_key
-from core.model.data import load_records, prepare_features
-from core.model.emotion_classifier import emotion_target
-from core.model.infer import Parley
-from core.model.train import load_frozen
-from core.phones import frame_labels
-from core.rig import FlameRig
-ck, corpus, template, n, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-model = Parley.from_pretrained(ck)
-fr = load_frozen(ck, model.cfg, "cpu", ("lipreader", "emotion_eval"))
-rig = FlameRig.from_ply(template); _, lips = rig_lip_tables(rig)
-recs = load_records(corpus, "test")[:n]
-feats = prepare_features(corpus, model.frontend, recs, "recognized", progress=False)
-rows = {e: [] for e in EMOTIONS}
-rows["ground_truth(neutral)"] = []
-with torch.no_grad():
-    for rec in recs:
-        segs = load_phones(Path(corpus) / rec["phones"])
-        with np.load(Path(corpus) / rec["motion"]) as z:
-            gts = {k: z[k] for k in z.files}
-        from core.model.frontends.base import load_audio_16k
-        x = load_audio_16k(Path(corpus) / rec["audio"])
-        for e in EMOTIONS:
-            key = "neutral@0.00" if e == "neutral" else f"{e}@1.00"
-            gt = gts[key].astype(np.float32)
-            f = feats[rec["id"]][:len(gt)]
-            p = model.motion_from_features(f, e, 0.0 if e == "neutral" else 1.0)[:len(gt)]
-            m = torch.from_numpy(np.ascontiguousarray(p))[None]
-            cond = torch.from_numpy(parse_emotion_key(key))[None]
-            emo_ok = float(fr["emotion_eval"](m).argmax(-1).item() == emotion_target(cond).argmax(-1).item())
-            labels = frame_labels(segs, len(gt), 30)
-            lip = float((fr["lipreader"](m)[0][0].argmax(-1).numpy() == labels).mean())
-            v = rig.apply(p)
-            ev = evaluate_take(p, 30.0, segs, x, rig=rig)
-            rows[e].append({"emotion_acc": emo_ok, "lip_acc": lip,
-                            "lve_mm": lip_vertex_error(v, rig.apply(gt), lips),
-                            "closure": ev["bilabial_closure_rate"], "rest": ev["silent_rest_rate"],
-                            "lag_ms": ev["av_lag_ms"], "loud_r": ev["loudness_aperture_r"]})
-            if e == "neutral":
-                eg = evaluate_take(gt, 30.0, segs, x, rig=rig)
-                mg = torch.from_numpy(np.ascontiguousarray(gt))[None]
-                rows["ground_truth(neutral)"].append({"emotion_acc": float(fr["emotion_eval"](mg).argmax(-1).item() == 0),
-                    "lip_acc": float((fr["lipreader"](mg)[0][0].argmax(-1).numpy() == labels).mean()), "lve_mm": 0.0,
-                    "closure": eg["bilabial_closure_rate"], "rest": eg["silent_rest_rate"],
-                    "lag_ms": eg["av_lag_ms"], "loud_r": eg["loudness_aperture_r"]})
-res = {e: {k: float(np.nanmean([r[k] for r in v])) for k in v[0]} for e, v in rows.items()}
-res["items"] = len(recs)
-Path(out).write_text(json.dumps(res, indent=1))
-for e in rows:
-    print(e, {k: round(v, 3) for k, v in res[e].items()})
-PY
-mkdir -p /tmp/parley_realfeat
-"$PY" - "$OUT" "$SPEECH" "$TEMPLATE" "$OUT/eval_real.json" <<'PY'
-"""Real recordings: learned model (every emotion, intensity 1), regression baseline and the
-choreography engine, all driven by PocketSphinx phone *recognition* (what the engine sees), scored
-against the forced alignment of the transcript with core.evaluation.evaluate_take."""
-import json, sys, time
-from pathlib import Path
-import numpy as np, torch
-torch.set_num_threads(2)
-from core.alignment import align_long
-from core.choreography import animate
-from core.emotions import EMOTIONS
-from core.engine import loudness_per_frame
-from core.evaluation import evaluate_take
-from core.model import checkpoint as ckpt
-from core.model.evaluate import read_transcripts, model_cond
-from core.model.frontends.base import load_audio_16k
-from core.model.infer import Parley
-from core.model.regression import RegressionBaseline
-from core.rig import FlameRig
-ck, speech, template, out = sys.argv[1:5]
-model = Parley.from_pretrained(ck)
-rig = FlameRig.from_ply(template)
-reg = None
-if ckpt.has_component(ck, "regression"):
-    reg = RegressionBaseline(model.cfg.s2c, model.cfg.frontend); ckpt.load_component(ck, "regression", reg); reg.eval()
-KEYS = ("bilabial_closure_rate", "bilabial_events", "silent_rest_rate", "silent_frames", "loudness_aperture_r",
-        "av_lag_ms", "jitter_hf_ratio_gap", "reversals_per_s_mouth")
-cache = Path("/tmp/parley_realfeat"); cache.mkdir(exist_ok=True)
-res = {}
-for name, text in read_transcripts(speech).items():
-    x = load_audio_16k(Path(speech) / name)
-    t = time.time(); segs = align_long(x, text).phones; ta = time.time() - t
-    fp = cache / (name + ".npy"); sp = cache / (name + ".segs.json")
-    t = time.time()
-    if fp.is_file():
-        f = np.load(fp); rec = [tuple(s) for s in json.loads(sp.read_text())]
-    else:
-        f = model.features(x); rec = [(s.phone, s.start, s.end) for s in model.frontend.last_segments]
-        np.save(fp, f); sp.write_text(json.dumps(rec))
-    tf = time.time() - t
-    takes = {}
-    t = time.time()
-    for e in EMOTIONS:
-        takes[f"codebook/{e}"] = model.motion_from_features(f, e, 0.0 if e == "neutral" else 1.0)
-    tm = (time.time() - t) / len(EMOTIONS)
-    if reg is not None:
-        with torch.no_grad():
-            takes["regression/neutral"] = reg(torch.from_numpy(f)[None], torch.from_numpy(model_cond("neutral", 1.0))[None],
-                                              torch.zeros(1, dtype=torch.long))[0].numpy()
-    n = len(f)
-    takes["choreography(recognized)/neutral"] = animate(rec, n / 30.0, 30.0, loudness=loudness_per_frame(x, 30.0, n))
-    row = {"seconds": len(x) / 16000, "align_s": ta, "frontend_s": tf, "model_s_per_take": tm}
-    for k, w in takes.items():
-        m = evaluate_take(w[:n], 30.0, segs, x, rig=rig)
-        row[k] = {kk: float(m[kk]) for kk in KEYS if kk in m}
-    res[name] = row
-    print(name, json.dumps({k: row[k] for k in ("codebook/neutral", "regression/neutral", "choreography(recognized)/neutral") if k in row}), flush=True)
-Path(out).write_text(json.dumps(res, indent=1))
-PY
+"$PY" scripts/eval_emotions.py "$OUT" "$CORPUS" "$TEMPLATE" 12 "$OUT/eval_emotion.json"
+"$PY" scripts/eval_real_speech.py "$OUT" "$SPEECH" "$TEMPLATE" "$OUT/eval_real.json"
+if [ -n "$ABLATION" ]; then
+    "$PY" -m core evaluate --checkpoint "$ABLATION" --corpus "$CORPUS" --split test --max-items "$TEST_ITEMS" \
+        --template "$TEMPLATE" --json "$ABLATION/eval_corpus.json" --no-progress
+    "$PY" scripts/eval_real_speech.py "$ABLATION" "$SPEECH" "$TEMPLATE" "$ABLATION/eval_real.json"
+fi
