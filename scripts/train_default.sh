@@ -14,12 +14,8 @@
 #        rest=[i for i in t if i not in old]; random.Random(0).shuffle(rest); print(*sorted(old|set(rest[:1400])))"
 #        (OLD_IDS = the 195 ids of the first, 15-CPU-minute checkpoint; git show 739988b:core/model/default/train_ids.txt)
 #
-# Where the run that made core/model/default/ differed: both stage-2 runs (with and without the
-# dual task) were launched with --steps 3000 and, to fit the session, resumed from their step-500
-# save with --steps 2000 (lr 9.5e-4 -> 9.0e-4 at the switch; scheduled sampling 0.125 -> 0.19).
-#
-#   bash scripts/train_default.sh                       # -> data/runs/default + eval JSON
-#   OUT=data/runs/x IDS= ITEMS=0 S2_STEPS=6000 bash scripts/train_default.sh   # all train items
+#   bash scripts/train_default.sh                       # -> data/runs/default (+ -nodual, -B, -C) + eval JSON
+#   OUT=data/runs/x IDS= ITEMS=0 bash scripts/train_default.sh   # every train utterance (~90 CPU-min of features)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -31,7 +27,6 @@ SUB=${SUB:-data/corpus_sub2}    # symlinked sub-corpus: those train ids + all va
 TEST_ITEMS=${TEST_ITEMS:-30}    # held-out voice (festival SLT) items scored
 S1_STEPS=${S1_STEPS:-1200}
 AUX_STEPS=${AUX_STEPS:-400}
-S2_STEPS=${S2_STEPS:-2000}
 REG_STEPS=${REG_STEPS:-3000}
 ABLATION=${ABLATION:-$OUT-nodual}   # DualTalker ablation: same stage 2 without dual + consistency ("" = skip)
 SPEECH=${SPEECH:-../shared/speech}
@@ -86,18 +81,43 @@ COMMON=(--corpus "$CORPUS" --out "$OUT" --threads 1 --no-progress --log-every 50
 # 2) frozen lip reader + emotion classifier (+ the held-out evaluation emotion classifier, val split)
 "$PY" -m core train-aux --corpus "$CORPUS" --out "$OUT" --threads 1 --no-progress --log-every 25 --save-every 100 \
     --steps "$AUX_STEPS" --batch 16 --lr 2e-3
-# 3) stage 2 (phone front end), its DualTalker ablation and 4) the regression baseline on the same
-#    sub-corpus, the three side by side with one thread each (~1.6 s per stage-2 step then).
-S2=(--corpus "$SUB" --threads 1 --no-progress --log-every 25 --save-every 250 --batch 12 --lr 1e-3 "${LIP[@]}")
+# 3) stage 2 (phone front end) in three phases, its DualTalker ablation (same phases, dual task
+#    and consistency off) and 4) the regression baseline, side by side with one thread each.
+#    A: teacher forcing with 25 % scheduled sampling. The run was launched with --steps 3000 and
+#       resumed from its step-500 save with --steps 2000 (to fit the session); the step-750 save
+#       is what phase B starts from (the run went on to step 1200, unused).
+#    B: fine-tune, 70 % of the input codes are the model's own (2 parallel passes), 400 steps.
+#    C: fine-tune, 100 % own codes (3 passes: close to free-running decoding), 400 steps.
+#    Why B and C: with teacher forcing the model learns to copy the previous code; decoded
+#    free-running it then misses closures the speech clearly signals (held-out closure: 42 % after
+#    phase A step 1000, 52 % after B, 54 % after C; teacher-forced 88 %; docs/model_results.md).
+S2=(--corpus "$SUB" --threads 1 --no-progress --log-every 25 --batch 12 "${LIP[@]}")
+stage2_recipe() {   # $1 = run directory holding config.json + the frozen stage-1/aux components
+    local run=$1
+    "$PY" -m core train-stage2 "${S2[@]}" --out "$run" --save-every 250 --lr 1e-3 --steps 3000 --stop-at 500
+    "$PY" -m core train-stage2 "${S2[@]}" --out "$run" --save-every 250 --lr 1e-3 --steps 2000 --stop-at 750
+    for phase in B C; do
+        mkdir -p "$run-$phase"
+        for c in config.json vqvae.safetensors lipreader.safetensors emotion.safetensors emotion_eval.safetensors; do
+            cp "$run/$c" "$run-$phase/"; done
+    done
+    "$PY" -m core train-stage2 "${S2[@]}" --out "$run-B" --init-from "$run" --save-every 100 --lr 5e-4 \
+        --steps 400 --sched-sampling 0.7 --ss-passes 2
+    "$PY" -m core train-stage2 "${S2[@]}" --out "$run-C" --init-from "$run-B" --save-every 100 --lr 3e-4 \
+        --steps 400 --sched-sampling 1.0 --ss-passes 3
+    cp "$run-C"/s2c.safetensors "$run/"
+    [ -f "$run-C/dual.safetensors" ] && cp "$run-C/dual.safetensors" "$run/"
+    return 0
+}
 if [ -n "$ABLATION" ]; then
     mkdir -p "$ABLATION"
     for c in vqvae lipreader emotion emotion_eval; do cp "$OUT/$c.safetensors" "$ABLATION/"; done
     "$PY" -c "import json,sys; c=json.load(open(sys.argv[1])); c['loss']['dual']=c['loss']['consistency']=0.0; json.dump(c, open(sys.argv[2],'w'), indent=2)" \
         "$OUT/config.json" "$ABLATION/config.json"
-    "$PY" -m core train-stage2 "${S2[@]}" --out "$ABLATION" --steps "$S2_STEPS" &
+    stage2_recipe "$ABLATION" &
 fi
-"$PY" -m core train-stage2 "${S2[@]}" --out "$OUT" --steps "$S2_STEPS" &
-"$PY" -m core train-regression "${S2[@]}" --out "$OUT" --steps "$REG_STEPS" &
+stage2_recipe "$OUT" &
+"$PY" -m core train-regression "${S2[@]}" --out "$OUT" --save-every 250 --lr 1e-3 --steps "$REG_STEPS" &
 wait
 
 # 5) evaluation: held-out voice + sentences (codebook vs regression, LVE on the FLAME template)

@@ -27,6 +27,12 @@ def _train_args(p, stage_default_steps):
     p.add_argument("--vq-warmup", type=int, default=300, help="stage 1: autoencoder steps before quantising")
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--save-every", type=int, default=250)
+    p.add_argument("--sched-sampling", type=float, default=0.25,
+                   help="stage 2: share of input codes replaced by the model's own (ramped over steps/3)")
+    p.add_argument("--ss-passes", type=int, default=1, help="stage 2: scheduled-sampling prediction passes")
+    p.add_argument("--stop-at", type=int, default=0,
+                   help="stage 2: save and stop after this step (the lr schedule still follows --steps)")
+    p.add_argument("--init-from", default="", help="stage 2: start from this run directory's s2c/dual weights")
     p.add_argument("--lip-mesh", default="", help="FLAME-topology neutral head (PLY): adds the inner-lip "
                    "gap loss (weight loss.lip_gap) to stage 1, stage 2 and the regression baseline")
 
@@ -39,7 +45,9 @@ def _opts(args):
                         phone_source=args.phone_source, log_every=args.log_every,
                         save_every=args.save_every, val_every=args.save_every,
                         max_items=args.max_items, vq_warmup=args.vq_warmup,
-                        lip_mesh=args.lip_mesh)
+                        lip_mesh=args.lip_mesh, sched_sampling=args.sched_sampling,
+                        ss_passes=args.ss_passes, init_from=args.init_from,
+                        stop_at=args.stop_at)
 
 
 def _base_config(args):

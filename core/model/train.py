@@ -51,6 +51,10 @@ class TrainOptions:
     progress: bool = True
     phone_source: str = "recognized"  # phones front end: "recognized" (PocketSphinx) | "oracle"
     sched_sampling: float = 0.25    # stage 2: share of input codes replaced by the model's own
+    ss_passes: int = 1              # stage 2: prediction passes per step for scheduled sampling (>1 =
+                                    # parallel scheduled sampling: own codes from own-code inputs)
+    init_from: str = ""             # stage 2: start from this run's s2c/dual weights (fine-tuning)
+    stop_at: int = 0                # stage 2: save and stop after this step, keeping the --steps schedule
     vq_warmup: int = 300            # stage 1: autoencoder steps before quantising (k-means init)
     max_items: int = 0              # use only the first N training records (0 = all; smoke runs)
     threads: int = 0                # torch CPU threads (0 = leave torch's default)
@@ -382,7 +386,7 @@ def latent_mask(mask, s):
 
 
 def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
-                  lip_basis=None) -> tuple[torch.Tensor, dict]:
+                  lip_basis=None, ss_passes=1) -> tuple[torch.Tensor, dict]:
     """All stage-2 losses for one batch (primary half + content-emotion exchange half)."""
     vq, lip, emo = frozen["vqvae"], frozen.get("lipreader"), frozen.get("emotion")
     W = cfg.loss
@@ -397,11 +401,16 @@ def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
     core = s2c.module if hasattr(s2c, "module") else s2c
     inp_lat = gt_lat
     if sched_sampling > 0:
+        # scheduled sampling: a share of the input codes are the model's own predictions; with
+        # ss_passes > 1 those predictions are themselves made from mixed inputs (parallel
+        # scheduled sampling), closer to free-running decoding, where copying the previous code
+        # instead of reading the speech is what keeps lips open through a closure
         with torch.no_grad():
-            logits0, _ = s2c(feats2, gt_lat, cond, style)
-            own = vq.quantizer.lookup(logits0.argmax(-1))
-            swap = torch.rand(own.shape[:2], device=own.device) < sched_sampling
-            inp_lat = torch.where(swap[..., None], own, gt_lat)
+            swap = torch.rand(gt_lat.shape[:2], device=gt_lat.device) < sched_sampling
+            for _ in range(max(1, ss_passes)):
+                logits0, _ = s2c(feats2, inp_lat, cond, style)
+                own = vq.quantizer.lookup(logits0.argmax(-1))
+                inp_lat = torch.where(swap[..., None], own, gt_lat)
     logits, audio_hidden = s2c(feats2, inp_lat, cond, style)
     lmask = latent_mask(torch.cat([b["mask"], b["mask"]]), s)
     frames = b["motion"].shape[1]
@@ -463,6 +472,10 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     if cfg.loss.dual > 0 or cfg.loss.consistency > 0:
         dual = DualTask(cfg.s2c.d_model, cfg.aux.dual_hidden).to(run.device)
         comps["dual"] = dual
+    if opt.init_from:                                      # fine-tune from another run's weights
+        for name, module in comps.items():
+            if ckpt.has_component(opt.init_from, name):
+                ckpt.load_component(opt.init_from, name, module, device=run.device)
     params = [p for m in comps.values() for p in m.parameters()]
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.01)
     step = run.resume(comps, optim)
@@ -476,7 +489,7 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
         model.train()
         _set_lr(optim, lr_at(step, opt.steps, opt.lr))
         ss = opt.sched_sampling * min(1.0, step / max(1, opt.steps // 3))
-        loss, info = stage2_losses(model, frozen, dual, cfg, b, ss, lip_basis)
+        loss, info = stage2_losses(model, frozen, dual, cfg, b, ss, lip_basis, opt.ss_passes)
         optim.zero_grad(set_to_none=True)
         loss.backward()
         if dual is not None:
@@ -488,6 +501,10 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
             run.log(step, loss=loss.item(), lr=optim.param_groups[0]["lr"], sched_sampling=ss, **info)
         if (step + 1) % opt.save_every == 0 or step == opt.steps - 1:
             run.save(step + 1, comps, optim)
+        if opt.stop_at and step + 1 >= opt.stop_at:
+            if (step + 1) % opt.save_every:
+                run.save(step + 1, comps, optim)
+            break
     run.close()
     return last
 

@@ -63,6 +63,28 @@ def test_resume_continues_from_saved_step(trained):
     assert steps[-1] == 19 and 15 in steps and steps.count(0) == 1
 
 
+def test_stage2_fine_tune_on_own_codes_with_stop(trained, tmp_path):
+    """--init-from starts from a run's weights; --ss-passes/--sched-sampling train on the model's
+    own codes; --stop-at saves and stops inside a longer schedule."""
+    import shutil
+    from core.model.train import train_stage2
+    root, _, opt = trained
+    src = root / "run"
+    dst = tmp_path / "ft"
+    dst.mkdir()
+    for name in ("config.json", "vqvae.safetensors", "lipreader.safetensors", "emotion.safetensors"):
+        shutil.copy(src / name, dst / name)
+    ft = type(opt)(**{**opt.__dict__, "out": str(dst), "steps": 40, "stop_at": 6, "init_from": str(src),
+                      "sched_sampling": 1.0, "ss_passes": 3, "log_every": 1, "save_every": 100})
+    train_stage2(ft)
+    log = [r for r in _log(dst, "stage2") if "loss" in r]
+    assert [r["step"] for r in log] == list(range(6))                 # stopped after step 5
+    assert log[-1]["sched_sampling"] > 0 and log[-1]["lr"] > 0         # inside the 40-step schedule
+    assert (dst / "s2c.safetensors").is_file() and (dst / "train_state" / "stage2.pt").is_file()
+    fresh = [r for r in _log(src, "stage2") if "loss" in r][0]
+    assert log[0]["code_ce"] < fresh["code_ce"]                        # started from the trained weights
+
+
 def test_generate_rates_emotions_and_long_audio(trained):
     from core.model.infer import Parley
     root, _, _ = trained

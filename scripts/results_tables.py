@@ -1,0 +1,108 @@
+#!/usr/bin/env python
+"""Markdown tables for docs/model_results.md from the evaluation JSON files of a training run
+(``eval_corpus.json``, ``eval_emotion.json``, ``eval_real.json`` written by
+``scripts/train_default.sh``), so the document shows exactly what was measured.
+
+    .venv/bin/python scripts/results_tables.py data/runs/default [data/runs/default-nodual]
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+EMOTIONS = ("neutral", "happy", "sad", "surprised", "fearful", "disgusted", "angry", "contempt")
+
+
+def pct(v):
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+
+
+def num(v, fmt="{:.2f}"):
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+
+
+def load(path):
+    p = Path(path)
+    return json.loads(p.read_text().replace("NaN", "null")) if p.is_file() else None
+
+
+def corpus_table(run):
+    d = load(Path(run) / "eval_corpus.json")
+    if not d:
+        return ""
+    c = d.get("corpus", d)
+    rows = [("LVE (mm)", "lve_mm", "{:.2f}"), ("L1 (weights)", "l1", "{:.4f}"), ("MSE", "mse", "{:.4f}"),
+            ("std ratio, all moving shapes", "std_ratio", "{:.2f}"), ("std ratio, mouth", "std_ratio_mouth", "{:.2f}"),
+            ("velocity ratio (pred / GT)", "velocity_ratio", "{:.2f}"), ("frozen lip reader phone acc", "lip_acc", "{:.2f}"),
+            ("held-out emotion classifier acc", "emotion_acc", "{:.2f}")]
+    out = [f"Held-out voice, {c.get('items')} utterances ({c.get('split')} split):", "",
+           "| | codebook | regression | ground truth |", "|---|---|---|---|"]
+    for label, key, fmt in rows:
+        out.append(f"| {label} | " + " | ".join(num(c.get(m, {}).get(key), fmt) for m in ("codebook", "regression", "ground_truth")) + " |")
+    return "\n".join(out)
+
+
+def emotion_table(run):
+    d = load(Path(run) / "eval_emotion.json")
+    if not d:
+        return ""
+    out = [f"Per emotion at intensity 1 ({d.get('items')} held-out utterances, every emotion from the same audio):", "",
+           "| emotion | held-out classifier acc | lip reader acc | LVE mm | bilabial closure | silent rest | A/V lag ms | loudness–aperture r |",
+           "|---|---|---|---|---|---|---|---|"]
+    for e in list(EMOTIONS) + ["ground_truth(neutral)"]:
+        r = d.get(e)
+        if not r:
+            continue
+        out.append(f"| {e} | {pct(r['emotion_acc'])} | {pct(r['lip_acc'])} | {num(r['lve_mm'])} | {pct(r['closure'])} | "
+                   f"{pct(r['rest'])} | {num(r['lag_ms'], '{:+.0f}')} | {num(r['loud_r'])} |")
+    vals = [d[e]["closure"] for e in EMOTIONS if e in d]
+    if vals:
+        out.append("")
+        out.append(f"Closure spread across emotions: {min(vals):.0%}–{max(vals):.0%} "
+                   f"({(max(vals) - min(vals)) * 100:.0f} points).")
+    return "\n".join(out)
+
+
+def real_table(run, label=""):
+    d = load(Path(run) / "eval_real.json")
+    if not d:
+        return ""
+    out = [f"Real recordings{label} (recognised phones in; forced-aligned transcripts as reference):", "",
+           "| clip | s | engine | bilabial closure | events | silent rest | loudness–aperture r | A/V lag ms | mouth reversals/s |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for clip, row in d.items():
+        first = True
+        for eng in ("codebook/neutral", "regression/neutral", "choreography(recognized)/neutral"):
+            m = row.get(eng)
+            if not m:
+                continue
+            name = eng.split("/")[0].replace("(recognized)", "")
+            head = f"| {clip} | {row['seconds']:.1f} |" if first else "| | |"
+            first = False
+            out.append(f"{head} {name} | {pct(m.get('bilabial_closure_rate'))} | {int(m.get('bilabial_events') or 0)} | "
+                       f"{pct(m.get('silent_rest_rate'))} | {num(m.get('loudness_aperture_r'))} | "
+                       f"{num(m.get('av_lag_ms'), '{:+.0f}')} | {num(m.get('reversals_per_s_mouth'))} |")
+    out += ["", "Codebook model under each emotion (intensity 1). Cells: closure / rest / loudness r / lag ms.", "",
+            "| clip | " + " | ".join(EMOTIONS) + " |", "|---" * (len(EMOTIONS) + 1) + "|"]
+    for clip, row in d.items():
+        cells = []
+        for e in EMOTIONS:
+            m = row.get(f"codebook/{e}", {})
+            cells.append(f"{pct(m.get('bilabial_closure_rate'))} / {pct(m.get('silent_rest_rate'))} / "
+                         f"{num(m.get('loudness_aperture_r'))} / {num(m.get('av_lag_ms'), '{:+.0f}')}")
+        out.append(f"| {clip} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def main():
+    for i, run in enumerate(sys.argv[1:]):
+        print(f"## {run}\n")
+        for t in (corpus_table(run), emotion_table(run) if i == 0 else "", real_table(run)):
+            if t:
+                print(t + "\n")
+
+
+if __name__ == "__main__":
+    main()
