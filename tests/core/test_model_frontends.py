@@ -88,3 +88,16 @@ def test_hf_frontend_loads_a_local_tiny_wav2vec2(tmp_path):
     f = fe.features(_tone(120, 1.5), None)
     assert f.shape == (45, 32) and np.isfinite(f).all()
     assert not np.allclose(f[5], f[30])
+
+
+def test_yin_in_blocks_equals_one_pass():
+    """Long audio is tracked in frame blocks (bounded memory); the result does not depend on it."""
+    from core.model.frontends.pitch import yin
+    rng = np.random.default_rng(1)
+    t = np.arange(16000 * 3) / 16000
+    x = (0.3 * np.sin(2 * np.pi * (120 + 40 * t) * t) + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+    f_one, v_one = yin(x, block=10 ** 6)
+    f_blk, v_blk = yin(x, block=7)
+    np.testing.assert_array_equal(v_one, v_blk)
+    np.testing.assert_array_equal(f_one, f_blk)
+    assert v_one.mean() > 0.9

@@ -11,7 +11,8 @@ import numpy as np
 
 def yin(samples: np.ndarray, sample_rate: int = 16000, fps: float = 30.0,
         num_frames: int | None = None, fmin: float = 60.0, fmax: float = 400.0,
-        window: float = 0.032, threshold: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+        window: float = 0.032, threshold: float = 0.15,
+        block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame ``(f0_hz, voiced)`` at ``fps`` (frame centres ``(i+0.5)/fps``); f0 = 0 when unvoiced."""
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 1:
@@ -27,13 +28,25 @@ def yin(samples: np.ndarray, sample_rate: int = 16000, fps: float = 30.0,
     centres = np.round((np.arange(num_frames) + 0.5) / fps * sample_rate).astype(np.int64)
     starts = centres - span // 2
     xp = np.pad(x, (span, span + 1))
-    idx = (starts + span)[:, None] + np.arange(span)[None]
-    frames = xp[idx]                                             # [N, span]
+    f0 = np.zeros(num_frames, dtype=np.float32)
+    voiced = np.zeros(num_frames, dtype=bool)
+    for lo in range(0, num_frames, block):       # bounded memory: [block, span] arrays at a time
+        hi = min(num_frames, lo + block)
+        f0[lo:hi], voiced[lo:hi] = _yin_frames(xp, starts[lo:hi] + span, sample_rate, w, tau_min,
+                                               tau_max, threshold)
+    return f0, voiced
+
+
+def _yin_frames(xp, starts, sample_rate, w, tau_min, tau_max, threshold):
+    """YIN for the frames whose analysis spans start at ``starts`` in the padded signal ``xp``."""
+    n = len(starts)
+    span = w + tau_max
+    frames = xp[starts[:, None] + np.arange(span)[None]]        # [n, span]
     nfft = 1 << int(np.ceil(np.log2(span + w)))
     a = np.fft.rfft(frames[:, :w], nfft)
     b = np.fft.rfft(frames, nfft)
     corr = np.fft.irfft(np.conj(a) * b, nfft)[:, :tau_max + 1]  # r(tau) = sum x[j] x[j+tau]
-    sq = np.concatenate([np.zeros((num_frames, 1)), np.cumsum(frames ** 2, axis=1)], axis=1)
+    sq = np.concatenate([np.zeros((n, 1)), np.cumsum(frames ** 2, axis=1)], axis=1)
     e0 = sq[:, w][:, None]
     taus = np.arange(tau_max + 1)
     etau = sq[:, taus + w] - sq[:, taus]
@@ -41,8 +54,8 @@ def yin(samples: np.ndarray, sample_rate: int = 16000, fps: float = 30.0,
     cum = np.cumsum(d[:, 1:], axis=1) / np.arange(1, tau_max + 1)
     cmnd = np.ones_like(d)
     cmnd[:, 1:] = d[:, 1:] / np.maximum(cum, 1e-12)
-    f0 = np.zeros(num_frames, dtype=np.float32)
-    voiced = np.zeros(num_frames, dtype=bool)
+    f0 = np.zeros(n, dtype=np.float32)
+    voiced = np.zeros(n, dtype=bool)
     energy = e0[:, 0] / w
     sub = cmnd[:, tau_min:tau_max + 1]
     below = sub < threshold
