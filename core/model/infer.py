@@ -14,9 +14,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
-from .conditioning import condition_vector
-from .config import MOTION_FPS
-from .frontends.base import build_frontend, check_samples, load_audio_16k
+from .frontends.base import build_frontend
 from .transformer import SpeechToCodes
 from .vqvae import MotionVQVAE
 
@@ -46,41 +44,13 @@ class Parley(ModelInputs):
         ckpt.load_component(path, "vqvae", vq)
         return cls(cfg, fe, s2c.to(device), vq.to(device), device, path)
 
-
     @torch.no_grad()
-    def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,
-                             style=None, window_s: float = 20.0, overlap_s: float = 2.0,
-                             max_batch: int = 64, naive: bool = False) -> np.ndarray:
-        """30 fps curves ``[T, 52]`` from front-end features ``[T, in_dim]``."""
-        s = self.cfg.vq.downsample
-        total = len(feats)
-        window = max(s, int(window_s * MOTION_FPS) // s * s)
-        overlap = min(window // 2, int(overlap_s * MOTION_FPS))
-        win = min(window, -(-total // s) * s)
-        starts = window_starts(total, win, overlap)
-        feats = np.asarray(feats, np.float32)
-        if total < win:                                   # pad short clips to a whole latent step
-            feats = np.concatenate([feats, np.repeat(feats[-1:], win - total, 0)])
-        cond = torch.from_numpy(condition_vector(emotion, intensity))[None].to(self.device)
-        sty = torch.tensor([self.style_index(style)], device=self.device)
-        chunks = []
-        for i in range(0, len(starts), max_batch):
-            group = starts[i:i + max_batch]
-            f = torch.from_numpy(np.stack([feats[a:a + win] for a in group])).to(self.device)
-            b = len(group)
-            gen = self.s2c.generate_naive if naive else self.s2c.generate
-            codes = gen(f, cond.expand(b, -1), sty.expand(b), self.vq.quantizer)
-            m = self.vq.decode_codes(codes, win).cpu().numpy()
-            chunks.extend(list(m))
-        out = crossfade_join(chunks, starts, max(total, win))[:total]
-        return np.clip(out, 0.0, 1.0)
-
-    def generate(self, samples16k, emotion="neutral", intensity: float = 1.0, fps: float = 30.0,
-                 style=None, segments=None, **kw) -> np.ndarray:
-        """Weight curves ``[round(duration*fps), 52]`` for 16 kHz mono ``samples16k``."""
-        x = check_samples(samples16k)
-        m30 = self.motion_from_features(self.features(x, segments), emotion, intensity, style, **kw)
-        return resample_curves(m30, MOTION_FPS, fps, int(round(len(x) / 16000 * fps)))
-
-    def generate_file(self, audio_path, **kw) -> np.ndarray:
-        return self.generate(load_audio_16k(audio_path), **kw)
+    def decode_windows(self, windows, cond, style, naive=False) -> np.ndarray:
+        """Feature windows ``[B, win, in_dim]`` -> motion ``[B, win, 52]`` (KV-cached or naive)."""
+        b, win = windows.shape[:2]
+        f = torch.from_numpy(windows).to(self.device)
+        c = torch.from_numpy(np.asarray(cond, np.float32))[None].to(self.device).expand(b, -1)
+        sty = torch.full((b,), int(style), dtype=torch.long, device=self.device)
+        gen = self.s2c.generate_naive if naive else self.s2c.generate
+        codes = gen(f, c, sty, self.vq.quantizer)
+        return self.vq.decode_codes(codes, win).cpu().numpy()

@@ -331,6 +331,47 @@ class ModelInputs:
         kw = {"segments": segments} if segments is not None else {}
         return self.frontend.features(x, n, **kw)
 
+    def decode_windows(self, windows: np.ndarray, cond: np.ndarray, style: int,
+                       naive: bool = False) -> np.ndarray:
+        """Feature windows ``[B, win, in_dim]`` -> motion ``[B, win, 52]`` (each runtime's own)."""
+        raise NotImplementedError
+
+    def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,
+                             style=None, window_s: float = 20.0, overlap_s: float = 2.0,
+                             max_batch: int = 64, naive: bool = False) -> np.ndarray:
+        """30 fps curves ``[T, 52]`` from front-end features ``[T, in_dim]``: overlapping windows
+        decoded ``max_batch`` at a time, joined with linear crossfades (no seams)."""
+        feats = np.asarray(feats, np.float32)
+        if feats.ndim != 2 or feats.shape[1] != self.cfg.frontend.in_dim or len(feats) == 0:
+            raise ValueError(f"features must be [frames>0, {self.cfg.frontend.in_dim}], got {feats.shape}")
+        s = self.cfg.vq.downsample
+        total = len(feats)
+        window = max(s, int(window_s * MOTION_FPS) // s * s)
+        overlap = min(window // 2, int(overlap_s * MOTION_FPS))
+        win = min(window, -(-total // s) * s)
+        starts = window_starts(total, win, overlap)
+        if total < win:                                   # pad short clips to a whole latent step
+            feats = np.concatenate([feats, np.repeat(feats[-1:], win - total, 0)])
+        cond = condition_vector(emotion, intensity)
+        sty = self.style_index(style)
+        chunks = []
+        for i in range(0, len(starts), max_batch):
+            group = starts[i:i + max_batch]
+            batch = np.stack([feats[a:a + win] for a in group])
+            chunks.extend(list(self.decode_windows(batch, cond, sty, naive)))
+        out = crossfade_join(chunks, starts, max(total, win))[:total]
+        return np.clip(out, 0.0, 1.0)
+
+    def generate(self, samples16k, emotion="neutral", intensity: float = 1.0, fps: float = 30.0,
+                 style=None, segments=None, **kw) -> np.ndarray:
+        """Weight curves ``[round(duration*fps), 52]`` for 16 kHz mono ``samples16k``."""
+        x = check_samples(samples16k)
+        m30 = self.motion_from_features(self.features(x, segments), emotion, intensity, style, **kw)
+        return resample_curves(m30, MOTION_FPS, fps, int(round(len(x) / 16000 * fps)))
+
+    def generate_file(self, audio_path, **kw) -> np.ndarray:
+        return self.generate(load_audio_16k(audio_path), **kw)
+
 
 class NumpyParley(ModelInputs):
     """A loaded speech-to-motion checkpoint running on numpy (same API as ``infer.Parley``)."""
@@ -486,42 +527,9 @@ class NumpyParley(ModelInputs):
         out = np.clip(x * self.std + self.mean, 0.0, 1.0)
         return out if frames is None else out[:, :frames]
 
-    # -- public API (same as infer.Parley) -----------------------------------------------------
-    def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,
-                             style=None, window_s: float = 20.0, overlap_s: float = 2.0,
-                             max_batch: int = 64, naive: bool = False) -> np.ndarray:
-        """30 fps curves ``[T, 52]`` from front-end features ``[T, in_dim]``."""
+    # -- the runtime's part of the shared pipeline (ModelInputs) ------------------------------
+    def decode_windows(self, windows, cond, style, naive=False) -> np.ndarray:
         if naive:
             raise ValueError("the numpy runtime decodes with a KV cache only (naive=True is a torch "
                              "reference path: use core.model.Parley)")
-        feats = np.asarray(feats, np.float32)
-        if feats.ndim != 2 or feats.shape[1] != self.cfg.frontend.in_dim or len(feats) == 0:
-            raise ValueError(f"features must be [frames>0, {self.cfg.frontend.in_dim}], got {feats.shape}")
-        s = self.cfg.vq.downsample
-        total = len(feats)
-        window = max(s, int(window_s * MOTION_FPS) // s * s)
-        overlap = min(window // 2, int(overlap_s * MOTION_FPS))
-        win = min(window, -(-total // s) * s)
-        starts = window_starts(total, win, overlap)
-        if total < win:                                   # pad short clips to a whole latent step
-            feats = np.concatenate([feats, np.repeat(feats[-1:], win - total, 0)])
-        cond = condition_vector(emotion, intensity)
-        sty = self.style_index(style)
-        chunks = []
-        for i in range(0, len(starts), max_batch):
-            group = starts[i:i + max_batch]
-            f = np.stack([feats[a:a + win] for a in group])
-            codes = self.generate_codes(f, cond, sty)
-            chunks.extend(list(self.decode_codes(codes, win)))
-        out = crossfade_join(chunks, starts, max(total, win))[:total]
-        return np.clip(out, 0.0, 1.0)
-
-    def generate(self, samples16k, emotion="neutral", intensity: float = 1.0, fps: float = 30.0,
-                 style=None, segments=None, **kw) -> np.ndarray:
-        """Weight curves ``[round(duration*fps), 52]`` for 16 kHz mono ``samples16k``."""
-        x = check_samples(samples16k)
-        m30 = self.motion_from_features(self.features(x, segments), emotion, intensity, style, **kw)
-        return resample_curves(m30, MOTION_FPS, fps, int(round(len(x) / 16000 * fps)))
-
-    def generate_file(self, audio_path, **kw) -> np.ndarray:
-        return self.generate(load_audio_16k(audio_path), **kw)
+        return self.decode_codes(self.generate_codes(windows, cond, style), windows.shape[1])
