@@ -16,7 +16,7 @@ def __getattr__(name):
         from . import config
         return getattr(config, name)
     if name == "CheckpointError":
-        from .checkpoint import CheckpointError
+        from .config import CheckpointError
         return CheckpointError
     raise AttributeError(f"module 'core.model' has no attribute {name!r}")
 

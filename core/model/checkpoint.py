@@ -23,13 +23,9 @@ from pathlib import Path
 
 import torch
 
-from .config import CONFIG_VERSION, ConfigError, ModelConfig
+from .config import CONFIG_VERSION, CheckpointError, ConfigError, ModelConfig, load_config  # noqa: F401
 
 COMPONENTS = ("vqvae", "s2c", "lipreader", "emotion", "emotion_eval", "dual", "regression")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded into the requested model."""
 
 
 def _path(ckpt_dir, name) -> Path:
@@ -41,16 +37,6 @@ def _path(ckpt_dir, name) -> Path:
 def save_config(ckpt_dir, cfg: ModelConfig) -> None:
     Path(ckpt_dir).mkdir(parents=True, exist_ok=True)
     cfg.validate().to_json(Path(ckpt_dir) / "config.json")
-
-
-def load_config(ckpt_dir) -> ModelConfig:
-    d = Path(ckpt_dir)
-    if not d.is_dir():
-        raise CheckpointError(f"checkpoint directory not found: {d}")
-    try:
-        return ModelConfig.from_json(d / "config.json")
-    except ConfigError as exc:
-        raise CheckpointError(f"{d}: {exc}") from exc
 
 
 def save_component(ckpt_dir, name: str, module: torch.nn.Module, meta: dict | None = None) -> Path:

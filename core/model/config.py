@@ -189,3 +189,19 @@ def tiny_config(**frontend) -> ModelConfig:
     cfg.aux.lip_layers = 2
     cfg.vq.dead_after = 20
     return cfg.validate()
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded (missing, corrupt, foreign or mismatched). One class for
+    the torch loader (``checkpoint.py``) and the torch-free numpy runtime."""
+
+
+def load_config(ckpt_dir) -> "ModelConfig":
+    """``<ckpt_dir>/config.json`` as a :class:`ModelConfig` (torch-free)."""
+    d = Path(ckpt_dir)
+    if not d.is_dir():
+        raise CheckpointError(f"checkpoint directory not found: {d}")
+    try:
+        return ModelConfig.from_json(d / "config.json")
+    except ConfigError as exc:
+        raise CheckpointError(f"{d}: {exc}") from exc

@@ -33,14 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector  # noqa: F401
-from .config import CONFIG_VERSION, MOTION_FPS, ConfigError, ModelConfig
+from .config import CONFIG_VERSION, MOTION_FPS, CheckpointError, ConfigError, ModelConfig, load_config  # noqa: F401
 from .frontends.base import FrontEndError, build_frontend, check_samples, load_audio_16k
 
 INFERENCE_COMPONENTS = ("s2c", "vqvae")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint the numpy runtime cannot load (missing, corrupt, foreign or mismatched)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,16 +134,6 @@ def expected_tensors(cfg: ModelConfig, component: str) -> dict:
         t["motion_std"] = (vq.n_shapes,)
         return t
     raise CheckpointError(f"the numpy runtime loads only {INFERENCE_COMPONENTS}, not {component!r}")
-
-
-def load_config(ckpt_dir) -> ModelConfig:
-    d = Path(ckpt_dir)
-    if not d.is_dir():
-        raise CheckpointError(f"checkpoint directory not found: {d}")
-    try:
-        return ModelConfig.from_json(d / "config.json")
-    except ConfigError as exc:
-        raise CheckpointError(f"{d}: {exc}") from exc
 
 
 def load_component(ckpt_dir, name: str, cfg: ModelConfig) -> dict:
@@ -303,8 +289,6 @@ def crossfade_join(chunks, starts, total: int) -> np.ndarray:
         acc[s:s + n] += x * w[:, None]
         wsum[s:s + n, 0] += w
     return acc / np.maximum(wsum, 1e-6)
-
-
 
 
 # --------------------------------------------------------------------------------------------
