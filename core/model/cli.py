@@ -20,8 +20,11 @@ def _train_args(p, stage_default_steps):
     p.add_argument("--config", help="model config JSON for a NEW run (ignored once <out>/config.json exists)")
     p.add_argument("--frontend", choices=("phones", "logmel", "hf"), help="front end for a NEW run")
     p.add_argument("--hf-dir", help="local wav2vec2/HuBERT directory for --frontend hf")
-    p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle"),
-                   help="phones front end: recognise phones from audio (as at inference) or use corpus phones")
+    p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle", "simulated"),
+                   help="phones front end: recognise phones from audio (as at inference), use corpus "
+                   "phones, or corpus phones with simulated recognition errors (core/model/phone_noise.py)")
+    p.add_argument("--recognized-share", type=float, default=0.0,
+                   help="with --phone-source simulated: share of samples using cached recognised phones")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--max-items", type=int, default=0, help="use only the first N training items (smoke runs)")
     p.add_argument("--vq-warmup", type=int, default=300, help="stage 1: autoencoder steps before quantising")
@@ -47,7 +50,7 @@ def _opts(args):
                         max_items=args.max_items, vq_warmup=args.vq_warmup,
                         lip_mesh=args.lip_mesh, sched_sampling=args.sched_sampling,
                         ss_passes=args.ss_passes, init_from=args.init_from,
-                        stop_at=args.stop_at)
+                        stop_at=args.stop_at, recognized_share=args.recognized_share)
 
 
 def _base_config(args):

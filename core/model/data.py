@@ -3,7 +3,7 @@
 * :func:`prepare_features` runs the fixed front end once per item and caches ``[T, in_dim]``
   float16 arrays under ``<corpus>/features/<front end key>/<id>.npy`` (the phone front end
   recognises phones from the *audio* with PocketSphinx, exactly as at inference; ``oracle`` phones
-  from the corpus are available for ablations only).
+  from the corpus are the base of the ``simulated`` training input, see ``phone_noise``).
 * :class:`MotionWindows` yields random windows of ``window`` frames (a multiple of the VQ
   downsampling). Each sample carries TWO emotion variants of the same audio (two motion keys of
   the item): the primary ``(motion, emotion)`` and the exchanged ``(motion_x, emotion_x)``. This is
@@ -46,12 +46,23 @@ def feature_path(corpus_dir, frontend, rec_id: str, phone_source: str = "recogni
     return Path(corpus_dir) / "features" / key / f"{rec_id}.npy"
 
 
+PHONE_SOURCES = ("recognized", "oracle", "simulated")
+
+
 def prepare_features(corpus_dir, frontend, records, phone_source: str = "recognized",
                      progress: bool = True) -> dict[str, np.ndarray]:
-    """Front-end features per record id (computed once, cached on disk)."""
+    """Front-end features per record id (computed once, cached on disk).
+
+    ``simulated`` returns the oracle features; :class:`MotionWindows` then redraws their phone
+    columns from corrupted corpus phones (``phone_noise``) every time a window is sampled.
+    """
     from tqdm import tqdm
-    if phone_source not in ("recognized", "oracle"):
-        raise DataError(f"phone_source must be 'recognized' or 'oracle', got {phone_source!r}")
+    if phone_source not in PHONE_SOURCES:
+        raise DataError(f"phone_source must be one of {PHONE_SOURCES}, got {phone_source!r}")
+    if phone_source == "simulated":
+        if frontend.kind != "phones":
+            raise DataError("phone_source 'simulated' needs the phones front end")
+        phone_source = "oracle"
     out = {}
     todo = [r for r in records if not feature_path(corpus_dir, frontend, r["id"], phone_source).is_file()]
     for rec in tqdm(todo, desc=f"features ({frontend.cache_key()})", disable=not progress or not todo):
@@ -65,20 +76,37 @@ def prepare_features(corpus_dir, frontend, records, phone_source: str = "recogni
         np.save(tmp, f.astype(np.float16))
         tmp.replace(path)
     for rec in records:
-        f = np.load(feature_path(corpus_dir, frontend, rec["id"], phone_source)).astype(np.float32)
-        if f.shape[1] != frontend.in_dim:
-            raise DataError(f"cached features for {rec['id']} have width {f.shape[1]}, the front end "
-                            f"gives {frontend.in_dim}; delete {Path(corpus_dir) / 'features'}")
-        out[rec["id"]] = f
+        out[rec["id"]] = _load_cached(corpus_dir, frontend, rec["id"], phone_source)
     return out
+
+
+def _load_cached(corpus_dir, frontend, rec_id, phone_source):
+    f = np.load(feature_path(corpus_dir, frontend, rec_id, phone_source)).astype(np.float32)
+    if f.shape[1] != frontend.in_dim:
+        raise DataError(f"cached features for {rec_id} have width {f.shape[1]}, the front end "
+                        f"gives {frontend.in_dim}; delete {Path(corpus_dir) / 'features'}")
+    return f
+
+
+def cached_features(corpus_dir, frontend, records, phone_source: str = "recognized") -> dict[str, np.ndarray]:
+    """Only the features already cached (nothing is computed): e.g. recognised phones that exist
+    for part of the training set, mixed into ``simulated`` training."""
+    return {r["id"]: _load_cached(corpus_dir, frontend, r["id"], phone_source) for r in records
+            if feature_path(corpus_dir, frontend, r["id"], phone_source).is_file()}
 
 
 class MotionWindows(Dataset):
     """Random fixed-length windows with two emotion variants each (see module docstring)."""
 
     def __init__(self, corpus_dir, records, features: dict | None, cfg, window: int = 120,
-                 seed: int = 0, style_dropout: float = 0.2, deterministic: bool = False):
+                 seed: int = 0, style_dropout: float = 0.2, deterministic: bool = False,
+                 phone_noise=None, recognized: dict | None = None, recognized_share: float = 0.0):
+        """``phone_noise`` (a :class:`~.phone_noise.PhoneNoise`): ``features`` are oracle phone
+        features whose phone columns are redrawn per sample from corrupted corpus phones; with
+        probability ``recognized_share`` an item's ``recognized`` features are used instead."""
         self.root = Path(corpus_dir)
+        self.phone_noise, self.recognized = phone_noise, recognized or {}
+        self.recognized_share = recognized_share
         self.records = list(records)
         self.features = features
         self.cfg = cfg
@@ -87,6 +115,7 @@ class MotionWindows(Dataset):
         self.seed, self.style_dropout, self.deterministic = seed, style_dropout, deterministic
         self.epoch = 0
         self._phones = {}
+        self._segs = {}
         self._keys = {}
 
     def __len__(self):
@@ -95,13 +124,27 @@ class MotionWindows(Dataset):
     def set_epoch(self, epoch: int):
         self.epoch = epoch
 
+    def _segments(self, rec):
+        if rec["id"] not in self._segs:
+            from ..corpus.dataset import load_phones
+            self._segs[rec["id"]] = load_phones(self.root / rec["phones"])
+        return self._segs[rec["id"]]
+
     def _labels(self, rec, n):
         if rec["id"] not in self._phones:
-            seg_path = self.root / rec["phones"]
-            from ..corpus.dataset import load_phones
-            segs = load_phones(seg_path)
-            self._phones[rec["id"]] = frame_labels(segs, n, rec["fps"])
+            self._phones[rec["id"]] = frame_labels(self._segments(rec), n, rec["fps"])
         return self._phones[rec["id"]]
+
+    def _features(self, rec, rng):
+        if self.phone_noise is None:
+            return self.features[rec["id"]]
+        rec_f = self.recognized.get(rec["id"])
+        if rec_f is not None and rng.random() < self.recognized_share:
+            return rec_f
+        from .frontends.phones import phone_track
+        f = self.features[rec["id"]]
+        track = phone_track(self.phone_noise(self._segments(rec), rng), len(f), rec["fps"])
+        return np.concatenate([track, f[:, track.shape[1]:]], axis=1)
 
     def __getitem__(self, i):
         rec = self.records[i]
@@ -127,7 +170,7 @@ class MotionWindows(Dataset):
         if not self.deterministic and rng.random() < self.style_dropout:
             item["style"] = 0
         if self.features is not None:
-            f = self.features[rec["id"]]
+            f = self._features(rec, rng)
             if len(f) < n:
                 f = np.concatenate([f, np.repeat(f[-1:], n - len(f), 0)])
             item["feats"] = torch.from_numpy(f[sl])

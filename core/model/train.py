@@ -22,13 +22,14 @@ import torch.nn.functional as F
 
 from . import checkpoint as ckpt
 from .config import ModelConfig
-from .data import (MotionWindows, collate, load_records, motion_normalization, prepare_features,
-                   voices_of)
+from .data import (MotionWindows, cached_features, collate, load_records, motion_normalization,
+                   prepare_features, voices_of)
 from .dual import DualTask
 from .emotion_classifier import EmotionClassifier, emotion_target, soft_cross_entropy
 from .frontends.base import build_frontend
 from .lip_geometry import lip_gap_error
 from .lipreader import LipReader, visemes_of
+from .phone_noise import PhoneNoise
 from .regression import RegressionBaseline
 from .transformer import SpeechToCodes
 from .vqvae import MotionVQVAE
@@ -49,7 +50,9 @@ class TrainOptions:
     val_every: int = 250
     resume: bool = True
     progress: bool = True
-    phone_source: str = "recognized"  # phones front end: "recognized" (PocketSphinx) | "oracle"
+    phone_source: str = "recognized"  # phones front end: "recognized" (PocketSphinx) | "oracle" |
+                                      # "simulated" (corpus phones + simulated recognition errors)
+    recognized_share: float = 0.0   # "simulated": share of samples that use cached recognised phones
     sched_sampling: float = 0.25    # stage 2: share of input codes replaced by the model's own
     ss_passes: int = 1              # stage 2: prediction passes per step for scheduled sampling (>1 =
                                     # parallel scheduled sampling: own codes from own-code inputs)
@@ -457,13 +460,24 @@ def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
     return total, info
 
 
+def speech_windows(opt: TrainOptions, cfg, frontend, recs, show_progress: bool) -> MotionWindows:
+    """Training windows with front-end features for stage 2 and the regression baseline."""
+    feats = prepare_features(opt.corpus, frontend, recs, opt.phone_source, show_progress)
+    extra = {}
+    if opt.phone_source == "simulated":
+        extra = {"phone_noise": PhoneNoise(), "recognized_share": opt.recognized_share,
+                 "recognized": cached_features(opt.corpus, frontend, recs, "recognized")
+                 if opt.recognized_share > 0 else None}
+    return MotionWindows(opt.corpus, recs, feats, cfg, opt.window, opt.seed, **extra)
+
+
 def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     """Stage 2: speech -> codes through the frozen stage-1 decoder, with EMOTE/DualTalker losses."""
     run = Run("stage2", opt)
     cfg = get_config(opt, base)
     frontend = build_frontend(cfg.frontend)
     recs = _limit(load_records(opt.corpus, "train"), opt)
-    feats = prepare_features(opt.corpus, frontend, recs, opt.phone_source, opt.progress and run.main)
+    ds = speech_windows(opt, cfg, frontend, recs, opt.progress and run.main)
     names = ["vqvae"] + [n for n, w in (("lipreader", cfg.loss.lip), ("emotion", cfg.loss.emotion)) if w > 0]
     frozen = load_frozen(opt.out, cfg, run.device, names)
     s2c = SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend).to(run.device)
@@ -480,7 +494,6 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.01)
     step = run.resume(comps, optim)
     model = run.wrap(s2c)
-    ds = MotionWindows(opt.corpus, recs, feats, cfg, opt.window, opt.seed)
     batches = run.batches(ds, opt.batch, cfg.vq.downsample)
     lip_basis = _lip_basis(opt, run.device)
     last = {}
@@ -516,14 +529,13 @@ def train_regression(opt: TrainOptions, base: ModelConfig | None = None) -> dict
     cfg = get_config(opt, base)
     frontend = build_frontend(cfg.frontend)
     recs = _limit(load_records(opt.corpus, "train"), opt)
-    feats = prepare_features(opt.corpus, frontend, recs, opt.phone_source, opt.progress and run.main)
+    ds = speech_windows(opt, cfg, frontend, recs, opt.progress and run.main)
     reg = RegressionBaseline(cfg.s2c, cfg.frontend)
     reg.set_normalization(*motion_normalization(opt.corpus, recs))
     reg.to(run.device)
     optim = torch.optim.AdamW(reg.parameters(), lr=opt.lr, weight_decay=0.01)
     step = run.resume({"regression": reg}, optim)
     model = run.wrap(reg)
-    ds = MotionWindows(opt.corpus, recs, feats, cfg, opt.window, opt.seed)
     batches = run.batches(ds, opt.batch, 1)
     lip_basis = _lip_basis(opt, run.device)
     last = {}

@@ -85,6 +85,22 @@ def test_stage2_fine_tune_on_own_codes_with_stop(trained, tmp_path):
     assert log[0]["code_ce"] < fresh["code_ce"]                        # started from the trained weights
 
 
+def test_cli_trains_on_simulated_recognition_errors(trained, tmp_path):
+    """--phone-source simulated --recognized-share reach the training loop from the CLI."""
+    import shutil
+    from core.cli import main
+    root, corpus, _ = trained
+    dst = tmp_path / "sim"
+    dst.mkdir()
+    shutil.copy(root / "run" / "config.json", dst / "config.json")
+    rc = main(["train-regression", "--corpus", str(corpus), "--out", str(dst), "--steps", "3",
+               "--batch", "2", "--window", "48", "--phone-source", "simulated",
+               "--recognized-share", "0.5", "--log-every", "1", "--no-progress", "--threads", "1"])
+    assert rc in (0, None)
+    log = [r for r in _log(dst, "regression") if "loss" in r]
+    assert [r["step"] for r in log] == [0, 1, 2] and np.isfinite(log[-1]["loss"])
+
+
 def test_generate_rates_emotions_and_long_audio(trained):
     from core.model.infer import Parley
     root, _, _ = trained
