@@ -3,7 +3,9 @@
 emotion classifier accuracy, lip reader accuracy, LVE vs ground truth, and core.evaluation lip
 checks with the corpus phone timings, per emotion.
 
-usage: eval_emotions.py CHECKPOINT CORPUS TEMPLATE N_ITEMS OUT.json
+usage: eval_emotions.py CHECKPOINT CORPUS TEMPLATE N_ITEMS OUT.json [PHONE_SOURCE]
+       PHONE_SOURCE: recognized (default: PocketSphinx recognition, as from audio alone) or
+       transcript (the record's text force-aligned, the product's transcript path)
 """
 import sys as _sys
 from pathlib import Path as _Path
@@ -24,11 +26,12 @@ from core.model.train import load_frozen
 from core.phones import frame_labels
 from core.rig import FlameRig
 ck, corpus, template, n, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+source = sys.argv[6] if len(sys.argv) > 6 else "recognized"
 model = Parley.from_pretrained(ck)
 fr = load_frozen(ck, model.cfg, "cpu", ("lipreader", "emotion_eval"))
 rig = FlameRig.from_ply(template); _, lips = rig_lip_tables(rig)
 recs = load_records(corpus, "test")[:n]
-feats = prepare_features(corpus, model.frontend, recs, "recognized", progress=False)
+feats = prepare_features(corpus, model.frontend, recs, source, progress=False)
 rows = {e: [] for e in EMOTIONS}
 rows["ground_truth(neutral)"] = []
 with torch.no_grad():
@@ -63,6 +66,7 @@ with torch.no_grad():
                     "lag_ms": eg["av_lag_ms"], "loud_r": eg["loudness_aperture_r"]})
 res = {e: {k: float(np.nanmean([r[k] for r in v])) for k in v[0]} for e, v in rows.items()}
 res["items"] = len(recs)
+res["phone_source"] = source
 Path(out).write_text(json.dumps(res, indent=1))
 for e in rows:
     print(e, {k: round(v, 3) for k, v in res[e].items()})

@@ -139,7 +139,9 @@ def register_cli(sub):
     p.add_argument("--speech", help="folder of real recordings with transcripts.txt")
     p.add_argument("--template", help="FLAME-topology neutral head PLY (enables LVE and lip metrics)")
     p.add_argument("--max-speech-seconds", type=float, default=0.0, help="skip longer recordings (0 = none)")
-    p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle"))
+    p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle", "transcript"),
+                   help="phones front end: recognised from audio (default), corpus phones, or the "
+                   "record's text force-aligned to its audio (the product's transcript path)")
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_evaluate)

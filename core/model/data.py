@@ -42,11 +42,12 @@ def load_records(corpus_dir, split: str | None = None) -> list[dict]:
 
 
 def feature_path(corpus_dir, frontend, rec_id: str, phone_source: str = "recognized") -> Path:
-    key = frontend.cache_key() + ("-oracle" if phone_source == "oracle" and frontend.kind == "phones" else "")
+    suffix = f"-{phone_source}" if phone_source in ("oracle", "transcript") else ""
+    key = frontend.cache_key() + (suffix if frontend.kind == "phones" else "")
     return Path(corpus_dir) / "features" / key / f"{rec_id}.npy"
 
 
-PHONE_SOURCES = ("recognized", "oracle", "simulated")
+PHONE_SOURCES = ("recognized", "oracle", "simulated", "transcript")
 
 
 def prepare_features(corpus_dir, frontend, records, phone_source: str = "recognized",
@@ -55,6 +56,8 @@ def prepare_features(corpus_dir, frontend, records, phone_source: str = "recogni
 
     ``simulated`` returns the oracle features; :class:`MotionWindows` then redraws their phone
     columns from corrupted corpus phones (``phone_noise``) every time a window is sampled.
+    ``transcript`` force-aligns the record's text to its audio, as the product does when the user
+    gives a transcript.
     """
     from tqdm import tqdm
     if phone_source not in PHONE_SOURCES:
@@ -69,6 +72,13 @@ def prepare_features(corpus_dir, frontend, records, phone_source: str = "recogni
         item = _corpus().load_item(corpus_dir, rec, with_audio=True, with_motion=False)
         n = int(round(rec["duration"] * rec["fps"]))
         kw = {"segments": item.segments} if phone_source == "oracle" else {}
+        if phone_source == "transcript" and frontend.kind == "phones":
+            from ..alignment import AlignmentError, align
+            try:
+                kw = {"segments": align(item.samples, rec["text"])}
+            except AlignmentError as exc:        # as a user would: fall back to recognition
+                import warnings
+                warnings.warn(f"{rec['id']}: transcript not aligned ({exc}); recognised phones used")
         f = frontend.features(item.samples, n, **kw)
         path = feature_path(corpus_dir, frontend, rec["id"], phone_source)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -116,3 +116,34 @@ def test_simulated_windows_redraw_phones_and_keep_prosody(tmp_path):
                        recognized=rec_feats, recognized_share=1.0)
     np.testing.assert_allclose(ds[0]["feats"].numpy(), planted, atol=2e-3)
     assert not np.allclose(ds[1]["feats"].numpy()[:, :k], phone_track([], len(ds[1]["feats"])))
+
+
+def test_transcript_features_align_the_text_and_fall_back_to_recognition(tmp_path, monkeypatch):
+    """phone_source='transcript' (evaluation of the product's transcript path): the record's text
+    is force-aligned; a transcript that cannot be aligned falls back to recognition, with a warning."""
+    import core.alignment as alignment
+    from core.model.config import tiny_config
+    from core.model.data import feature_path, load_records, prepare_features
+    from core.model.frontends.base import build_frontend
+    from core.model.synthetic import make_corpus
+    corpus = make_corpus(tmp_path / "c", n_items=2, seed=2, min_dur=1.5, max_dur=2.0)
+    fe = build_frontend(tiny_config().frontend)
+    recs = load_records(corpus, "train")[:2]
+    seen = []
+
+    def fake_align(samples, text):
+        seen.append(text)
+        if len(seen) == 2:
+            raise alignment.AlignmentError("no path")
+        return [PhoneSegment("M", 0.0, 0.5), PhoneSegment("AA", 0.5, 1.0)]
+
+    monkeypatch.setattr(alignment, "align", fake_align)
+    fe.recognizer = lambda x: [PhoneSegment("S", 0.0, 1.0)]
+    with pytest.warns(UserWarning, match="transcript not aligned"):
+        feats = prepare_features(corpus, fe, recs, "transcript", progress=False)
+    assert seen == [r["text"] for r in recs]
+    assert feature_path(corpus, fe, recs[0]["id"], "transcript").parent.name.endswith("-transcript")
+    from core.phones import PHONE_INDEX
+    a, b = feats[recs[0]["id"]], feats[recs[1]["id"]]
+    assert a[0, PHONE_INDEX["M"]] == 1.0 and a[20, PHONE_INDEX["AA"]] == 1.0
+    assert b[0, PHONE_INDEX["S"]] == 1.0                                 # recognised instead
