@@ -33,6 +33,9 @@ def _train_args(p, stage_default_steps):
     p.add_argument("--sched-sampling", type=float, default=0.25,
                    help="stage 2: share of input codes replaced by the model's own (ramped over steps/3)")
     p.add_argument("--ss-passes", type=int, default=1, help="stage 2: scheduled-sampling prediction passes")
+    p.add_argument("--ss-free-run", action="store_true",
+                   help="stage 2: scheduled sampling takes the model's own codes from free-running "
+                   "KV-cached decoding of each window (as at inference) instead of parallel passes")
     p.add_argument("--stop-at", type=int, default=0,
                    help="stage 2: save and stop after this step (the lr schedule still follows --steps)")
     p.add_argument("--init-from", default="", help="stage 2: start from this run directory's s2c/dual weights")
@@ -50,7 +53,8 @@ def _opts(args):
                         max_items=args.max_items, vq_warmup=args.vq_warmup,
                         lip_mesh=args.lip_mesh, sched_sampling=args.sched_sampling,
                         ss_passes=args.ss_passes, init_from=args.init_from,
-                        stop_at=args.stop_at, recognized_share=args.recognized_share)
+                        stop_at=args.stop_at, recognized_share=args.recognized_share,
+                        ss_free_run=args.ss_free_run)
 
 
 def _base_config(args):

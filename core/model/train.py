@@ -56,6 +56,8 @@ class TrainOptions:
     sched_sampling: float = 0.25    # stage 2: share of input codes replaced by the model's own
     ss_passes: int = 1              # stage 2: prediction passes per step for scheduled sampling (>1 =
                                     # parallel scheduled sampling: own codes from own-code inputs)
+    ss_free_run: bool = False       # stage 2: own codes come from free-running (KV-cached) decoding
+                                    # of the whole window, exactly as at inference, not parallel passes
     init_from: str = ""             # stage 2: start from this run's s2c/dual weights (fine-tuning)
     stop_at: int = 0                # stage 2: save and stop after this step, keeping the --steps schedule
     vq_warmup: int = 300            # stage 1: autoencoder steps before quantising (k-means init)
@@ -389,7 +391,7 @@ def latent_mask(mask, s):
 
 
 def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
-                  lip_basis=None, ss_passes=1) -> tuple[torch.Tensor, dict]:
+                  lip_basis=None, ss_passes=1, free_run=False) -> tuple[torch.Tensor, dict]:
     """All stage-2 losses for one batch (primary half + content-emotion exchange half)."""
     vq, lip, emo = frozen["vqvae"], frozen.get("lipreader"), frozen.get("emotion")
     W = cfg.loss
@@ -408,9 +410,16 @@ def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
         # ss_passes > 1 those predictions are themselves made from mixed inputs (parallel
         # scheduled sampling), closer to free-running decoding, where copying the previous code
         # instead of reading the speech is what keeps lips open through a closure
+        # (free_run: the own codes are the model's deployed greedy decoding of the whole window, so
+        # it learns to return to the ground truth from the states it really reaches)
         with torch.no_grad():
             swap = torch.rand(gt_lat.shape[:2], device=gt_lat.device) < sched_sampling
-            for _ in range(max(1, ss_passes)):
+            if free_run:
+                core.eval()
+                own = vq.quantizer.lookup(core.generate(feats2, cond, style, vq.quantizer))
+                core.train()
+                inp_lat = torch.where(swap[..., None], own, gt_lat)
+            for _ in range(0 if free_run else max(1, ss_passes)):
                 logits0, _ = s2c(feats2, inp_lat, cond, style)
                 own = vq.quantizer.lookup(logits0.argmax(-1))
                 inp_lat = torch.where(swap[..., None], own, gt_lat)
@@ -502,7 +511,8 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
         model.train()
         _set_lr(optim, lr_at(step, opt.steps, opt.lr))
         ss = opt.sched_sampling * min(1.0, step / max(1, opt.steps // 3))
-        loss, info = stage2_losses(model, frozen, dual, cfg, b, ss, lip_basis, opt.ss_passes)
+        loss, info = stage2_losses(model, frozen, dual, cfg, b, ss, lip_basis, opt.ss_passes,
+                                   opt.ss_free_run)
         optim.zero_grad(set_to_none=True)
         loss.backward()
         if dual is not None:

@@ -85,6 +85,33 @@ def test_stage2_fine_tune_on_own_codes_with_stop(trained, tmp_path):
     assert log[0]["code_ce"] < fresh["code_ce"]                        # started from the trained weights
 
 
+def test_stage2_free_running_scheduled_sampling(trained, tmp_path, monkeypatch):
+    """ss_free_run: the own codes fed back come from the deployed KV-cached greedy decoder, run in
+    eval mode (no dropout), and training resumes in train mode."""
+    import shutil
+    from core.model.train import train_stage2
+    from core.model.transformer import SpeechToCodes
+    root, _, opt = trained
+    dst = tmp_path / "fr"
+    dst.mkdir()
+    for name in ("config.json", "vqvae.safetensors", "lipreader.safetensors", "emotion.safetensors"):
+        shutil.copy(root / "run" / name, dst / name)
+    calls = []
+    real = SpeechToCodes.generate
+
+    def spy(self, *a, **k):
+        calls.append(self.training)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(SpeechToCodes, "generate", spy)
+    ft = type(opt)(**{**opt.__dict__, "out": str(dst), "steps": 4, "init_from": str(root / "run"),
+                      "sched_sampling": 1.0, "ss_free_run": True, "log_every": 1, "save_every": 100})
+    train_stage2(ft)
+    log = [r for r in _log(dst, "stage2") if "loss" in r]
+    assert len(log) == 4 and all(np.isfinite(r["loss"]) for r in log)
+    assert calls == [False] * 3            # step 0 has sched_sampling 0 (ramp); always eval mode
+
+
 def test_cli_trains_on_simulated_recognition_errors(trained, tmp_path):
     """--phone-source simulated --recognized-share reach the training loop from the CLI."""
     import shutil
