@@ -44,11 +44,14 @@ def corpus_table(run):
     return "\n".join(out)
 
 
-def emotion_table(run):
-    d = load(Path(run) / "eval_emotion.json")
+def emotion_table(run, name="eval_emotion.json"):
+    d = load(Path(run) / name)
     if not d:
         return ""
-    out = [f"Per emotion at intensity 1 ({d.get('items')} held-out utterances, every emotion from the same audio):", "",
+    src = {"recognized": "PocketSphinx-recognised phones in, as from audio alone",
+           "transcript": "the utterance's text force-aligned to its audio, the product's transcript path"}
+    out = [f"Per emotion at intensity 1 ({d.get('items')} held-out utterances, every emotion from the same audio; "
+           f"{src.get(d.get('phone_source', 'recognized'))}):", "",
            "| emotion | held-out classifier acc | lip reader acc | LVE mm | bilabial closure | silent rest | A/V lag ms | loudness–aperture r |",
            "|---|---|---|---|---|---|---|---|"]
     for e in list(EMOTIONS) + ["ground_truth(neutral)"]:
@@ -99,7 +102,8 @@ def real_table(run, label=""):
 def main():
     for i, run in enumerate(sys.argv[1:]):
         print(f"## {run}\n")
-        for t in (corpus_table(run), emotion_table(run) if i == 0 else "", real_table(run)):
+        emo = (emotion_table(run), emotion_table(run, "eval_emotion_transcript.json")) if i == 0 else ()
+        for t in (corpus_table(run), *emo, real_table(run)):
             if t:
                 print(t + "\n")
 
