@@ -419,10 +419,11 @@ def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
                 own = vq.quantizer.lookup(core.generate(feats2, cond, style, vq.quantizer))
                 core.train()
                 inp_lat = torch.where(swap[..., None], own, gt_lat)
-            for _ in range(0 if free_run else max(1, ss_passes)):
-                logits0, _ = s2c(feats2, inp_lat, cond, style)
-                own = vq.quantizer.lookup(logits0.argmax(-1))
-                inp_lat = torch.where(swap[..., None], own, gt_lat)
+            else:
+                for _ in range(max(1, ss_passes)):
+                    logits0, _ = s2c(feats2, inp_lat, cond, style)
+                    own = vq.quantizer.lookup(logits0.argmax(-1))
+                    inp_lat = torch.where(swap[..., None], own, gt_lat)
     logits, audio_hidden = s2c(feats2, inp_lat, cond, style)
     lmask = latent_mask(torch.cat([b["mask"], b["mask"]]), s)
     frames = b["motion"].shape[1]
