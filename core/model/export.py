@@ -104,8 +104,9 @@ def plot_take(path, samples16k, weights, fps: float, segments=None, title: str =
     axes[2].set_xlabel("time (s)")
     axes[2].legend(ncol=4, fontsize=7, loc="upper right")
     axes[2].set_xlim(0, dur)
-    if title:
-        axes[0].set_title(title)
+    if title:                       # long engine labels (e.g. a hold reason) wrap, not overflow
+        import textwrap
+        axes[0].set_title("\n".join(textwrap.wrap(title, 110)), fontsize=9 if len(title) > 110 else None)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
