@@ -28,6 +28,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .arkit import ARKIT_NAMES, NUM_SHAPES
+from .clip_cache import ClipCache
 from .emotions import check_emotion
 from .loudness import SILENT_PEAK_DBFS, loudness_envelope, num_frames_for
 from .phones import PhoneSegment
@@ -187,6 +188,17 @@ def find_checkpoint(model_path: Optional[str | Path] = None) -> Optional[Path]:
     return None
 
 
+class PhoneCache(ClipCache):
+    """Recognised / aligned phone timings of the last clips (``core.clip_cache``): re-takes of
+    the same line with another emotion or intensity skip PocketSphinx, most of a take's cost."""
+
+    def key(self, samples, transcript: Optional[str] = None) -> tuple:
+        return super().key(samples, (transcript or "").strip())
+
+
+PHONE_CACHE = PhoneCache()
+
+
 class ChoreographyEngine:
     """Phones (PocketSphinx) -> rule-based ARKit choreography; no learned weights involved."""
 
@@ -197,6 +209,16 @@ class ChoreographyEngine:
         self.label = f"choreography ({reason})"
 
     def phones(self, samples: np.ndarray, transcript: Optional[str]) -> list[PhoneSegment]:
+        """Phone timings of the clip (recognised, or aligned to ``transcript``), cached per clip."""
+        key = PHONE_CACHE.key(samples, transcript)
+        hit = PHONE_CACHE.get(key)
+        if hit is not None:
+            return hit
+        segments = self._phones(samples, transcript)
+        PHONE_CACHE.put(key, segments)
+        return list(segments)
+
+    def _phones(self, samples: np.ndarray, transcript: Optional[str]) -> list[PhoneSegment]:
         try:
             from . import alignment
         except ImportError as exc:  # pocketsphinx missing from this Python (e.g. inside Blender)

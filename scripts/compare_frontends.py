@@ -69,6 +69,10 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--realfeat-cache", default="/tmp/parley_realfeat",
                     help="cached phone features of the real clips (eval_real_speech.py); computed when absent")
+    ap.add_argument("--learned", default="logmel,posteriors",
+                    help="front ends to train a frame phone classifier behind (comma list)")
+    ap.add_argument("--no-pocketsphinx", dest="pocketsphinx", action="store_false",
+                    help="skip PocketSphinx word recognition (slow) for clips without cached features")
     ap.add_argument("--json")
     args = ap.parse_args()
 
@@ -82,68 +86,74 @@ def main():
     from core.model.data import load_records
     from core.model.evaluate import read_transcripts
     from core.model.frontends.base import build_frontend, load_audio_16k
-    from core.model.frontends.logmel import LogMelFrontEnd
     from core.model.layers import ConvEncoder
     from core.phones import NUM_PHONES
 
     corpus = Path(args.corpus)
-    mel = LogMelFrontEnd()
-    phones_fe = build_frontend(FrontEndConfig(kind="phones"))
+    learned_kinds = [k for k in args.learned.split(",") if k]
+    learned_fes = {k: build_frontend(FrontEndConfig(kind=k)) for k in learned_kinds}
+    phones_fe = build_frontend(FrontEndConfig(kind="phones")) if args.pocketsphinx else None
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
-    # --- training data: TTS training voices, logmel features + exact phone labels ------------
+    # --- training data: TTS training voices, each front end's features + exact phone labels ---
     train = load_records(corpus, "train")
     random.Random(args.seed).shuffle(train)
     train = train[:args.train_items]
-    X, Y = [], []
-    t0 = time.time()
-    for r in train:
-        x = load_audio_16k(corpus / r["audio"])
-        f = mel.features(x)
-        X.append(f)
-        Y.append(labels_for(load_phones(corpus / r["phones"]), len(f)))
-    res["train"] = {"items": len(train), "hours": sum(len(y) for y in Y) / 30 / 3600,
-                    "voices": len({r["voice"] for r in train}), "logmel_s": time.time() - t0}
-    enc = ConvEncoder(mel.in_dim, 128, NUM_PHONES, layers=6, kernel=5, dropout=0.1)
-    opt = torch.optim.AdamW(enc.parameters(), lr=2e-3, weight_decay=0.01)
-    rng = np.random.default_rng(args.seed)
-    win, batch = 120, 16
-    t0 = time.time()
-    for step in range(args.steps):
-        fb, yb = [], []
-        for i in rng.integers(0, len(X), batch):
-            f, y = X[i], Y[i]
-            a = int(rng.integers(0, max(1, len(f) - win)))
-            fp, yp = f[a:a + win], y[a:a + win]
-            pad = win - len(fp)
-            fb.append(np.pad(fp, ((0, pad), (0, 0))))
-            yb.append(np.pad(yp, (0, pad), constant_values=-100))
-        for g in opt.param_groups:
-            g["lr"] = 2e-3 * 0.5 * (1 + np.cos(np.pi * step / args.steps))
-        logits = enc(torch.from_numpy(np.stack(fb)))
-        loss = F.cross_entropy(logits.flatten(0, 1), torch.from_numpy(np.stack(yb)).flatten(), ignore_index=-100)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if step % 100 == 0 or step == args.steps - 1:
-            print(f"step {step} loss {loss.item():.3f}", flush=True)
-    res["train"].update(steps=args.steps, train_s=time.time() - t0, final_loss=float(loss.item()))
-    enc.eval()
+    audio = [load_audio_16k(corpus / r["audio"]) for r in train]
+    res["train"] = {"items": len(train), "voices": len({r["voice"] for r in train})}
+    encoders = {}
+    for kind, fe in learned_fes.items():
+        t0 = time.time()
+        X = [fe.features(x) for x in audio]
+        Y = [labels_for(load_phones(corpus / r["phones"]), len(f)) for r, f in zip(train, X)]
+        res["train"]["hours"] = sum(len(y) for y in Y) / 30 / 3600
+        res["train"][f"{kind}_features_s"] = time.time() - t0
+        torch.manual_seed(args.seed)
+        enc = ConvEncoder(fe.in_dim, 128, NUM_PHONES, layers=6, kernel=5, dropout=0.1)
+        opt = torch.optim.AdamW(enc.parameters(), lr=2e-3, weight_decay=0.01)
+        rng = np.random.default_rng(args.seed)
+        win, batch = 120, 16
+        t0 = time.time()
+        for step in range(args.steps):
+            fb, yb = [], []
+            for i in rng.integers(0, len(X), batch):
+                f, y = X[i], Y[i]
+                a = int(rng.integers(0, max(1, len(f) - win)))
+                fp, yp = f[a:a + win], y[a:a + win]
+                pad = win - len(fp)
+                fb.append(np.pad(fp, ((0, pad), (0, 0))))
+                yb.append(np.pad(yp, (0, pad), constant_values=-100))
+            for g in opt.param_groups:
+                g["lr"] = 2e-3 * 0.5 * (1 + np.cos(np.pi * step / args.steps))
+            logits = enc(torch.from_numpy(np.stack(fb)))
+            loss = F.cross_entropy(logits.flatten(0, 1), torch.from_numpy(np.stack(yb)).flatten(), ignore_index=-100)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 100 == 0 or step == args.steps - 1:
+                print(f"{kind} step {step} loss {loss.item():.3f}", flush=True)
+        res["train"][kind] = {"steps": args.steps, "train_s": time.time() - t0, "final_loss": float(loss.item())}
+        enc.eval()
+        encoders[kind] = enc
 
-    def logmel_pred(x, n):
+    def learned_pred(kind, x, n):
         with torch.no_grad():
-            return enc(torch.from_numpy(mel.features(x, n))[None])[0].argmax(-1).numpy()
+            f = learned_fes[kind].features(x, n)
+            return encoders[kind](torch.from_numpy(f)[None])[0].argmax(-1).numpy()
 
     def sphinx_pred(x, n, cached=None):
         f = cached if cached is not None else phones_fe.features(x, n)
         return f[:n, :NUM_PHONES].argmax(-1)
+
+    def frames(x):
+        return max(1, int(round(len(x) / 16000 * 30)))
 
     # --- (a) held-out TTS voice ---------------------------------------------------------------
     sets = {"heldout_tts_voice": [], "real_speech": []}
     test = load_records(corpus, "test")[:args.test_items]
     for r in test:
         x = load_audio_16k(corpus / r["audio"])
-        n = len(mel.features(x))
+        n = frames(x)
         cache = corpus / "features" / "phones" / (r["id"] + ".npy")
         cached = np.load(cache) if cache.is_file() else None
         sets["heldout_tts_voice"].append((r["id"], x, labels_for(load_phones(corpus / r["phones"]), n), cached))
@@ -151,7 +161,7 @@ def main():
     if Path(args.speech).is_dir():
         for name, text in read_transcripts(args.speech).items():
             x = load_audio_16k(Path(args.speech) / name)
-            n = len(mel.features(x))
+            n = frames(x)
             fp = Path(args.realfeat_cache) / f"phones-{name}.npy"     # scripts/eval_real_speech.py's cache
             sets["real_speech"].append((name, x, labels_for(align_long(x, text).phones, n),
                                         np.load(fp) if fp.is_file() else None))
@@ -159,8 +169,10 @@ def main():
         if not items:
             continue
         out = {}
-        for fe, fn in (("logmel_learned", lambda x, n, c: logmel_pred(x, n)),
-                       ("phones_pocketsphinx", lambda x, n, c: sphinx_pred(x, n, c))):
+        runs = [(f"{k}_learned", (lambda k: lambda x, n, c: learned_pred(k, x, n))(k)) for k in encoders]
+        if phones_fe is not None:
+            runs.append(("phones_pocketsphinx", lambda x, n, c: sphinx_pred(x, n, c)))
+        for fe, fn in runs:
             t0 = time.time()
             preds = [fn(x, len(y), c) for _, x, y, c in items]
             out[fe] = {**scores(preds, [y for _, _, y, _ in items]), "seconds": time.time() - t0}

@@ -41,3 +41,15 @@ def speech_dir(shared_dir: Path) -> Path:
     if not (d / "transcripts.txt").is_file():
         pytest.skip(f"real speech recordings not found in {d}")
     return d
+
+
+@pytest.fixture(autouse=True)
+def _fresh_phone_cache():
+    """Each test starts with empty per-clip caches (re-takes reuse phones and features)."""
+    eng = sys.modules.get("core.engine")
+    if eng is not None:
+        eng.PHONE_CACHE.clear()
+    rt = sys.modules.get("core.model.numpy_runtime")
+    if rt is not None:
+        rt.FEATURE_CACHE.clear()
+    yield

@@ -47,6 +47,17 @@ class AlignResult:
     seconds: float = 0.0                                   # wall-clock compute time
 
 
+#: Word-recognition search settings. PocketSphinx's defaults (a second flat-lexicon pass, a
+#: lattice best-path pass, 4 Gaussians per codebook, wide HMM/word budgets) cost ~4x the time for
+#: no measurable gain on phone timings: on 90 corpus utterances (60 of the held-out festival SLT
+#: voice + 30 of kal/ked/piper) frame phone agreement with the exact timings was 55.3 % vs 55.1 %
+#: and bilabial recall 49.4 % vs 49.4 % (defaults vs these), at 38 vs 9.7 CPU-s per minute of
+#: audio on a loaded 2-core machine (docs/model_results.md, "Recogniser settings").
+#: Peak (int16) below which a clip is digital silence (-70 dBFS).
+DIGITAL_SILENCE = 10
+
+WORD_SEARCH = dict(fwdflat=False, bestpath=False, topn=1, maxhmmpf=2000, maxwpf=5, pl_window=10)
+
 _lock = threading.RLock()
 _decoders: dict[str, object] = {}
 
@@ -75,7 +86,7 @@ def _decoder(kind: str):
                     allphone_ci=True, beam=1e-20, pbeam=1e-20, lw=2.0, bestpath=False,
                     **common)
             elif kind == "words":
-                _decoders[kind] = ps.Decoder(**common)
+                _decoders[kind] = ps.Decoder(**WORD_SEARCH, **common)
             elif kind == "align":
                 _decoders[kind] = ps.Decoder(bestpath=False, **common)
             elif kind == "align_wide":  # fallback: default beams lose some (synthetic) speech
@@ -288,7 +299,7 @@ def recognize_phones(samples16k, method: str = "words",
     ``"words"`` (default): English word decoding with the bundled LM, then forced alignment of
     the recognised words (``align_long`` for long audio); on real English speech ~81 % of speech
     frames get the same phone as forced alignment with the true transcript (~87 % the same
-    viseme), at ~0.5x real time. ``"allphone"``: phonetic decoding with the bundled phone
+    viseme); search settings ``WORD_SEARCH``. ``"allphone"``: phonetic decoding with the bundled phone
     trigram LM: ~54 % / ~66 %, but ~0.1x real time and not tied to dictionary words. If the
     recognised words cannot be aligned, ``"words"`` falls back to ``"allphone"`` with a
     warning. Figures: ``docs/baseline_metrics.md``.
@@ -296,6 +307,8 @@ def recognize_phones(samples16k, method: str = "words",
     if method not in RECOGNIZERS:
         raise ValueError(f"unknown recognition method {method!r}; use one of {RECOGNIZERS}")
     pcm, duration = to_pcm16(samples16k, sample_rate)
+    if np.abs(np.frombuffer(pcm, dtype="<i2")).max(initial=0) < DIGITAL_SILENCE:
+        return [PhoneSegment("SIL", 0.0, duration)]    # nothing to hear: never invent words
     if method == "allphone":
         dec = _decoder("allphone")
         with _lock:

@@ -18,7 +18,7 @@ def _train_args(p, stage_default_steps):
     p.add_argument("--no-resume", action="store_true", help="start over even if a train state exists")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     p.add_argument("--config", help="model config JSON for a NEW run (ignored once <out>/config.json exists)")
-    p.add_argument("--frontend", choices=("phones", "logmel", "hf"), help="front end for a NEW run")
+    p.add_argument("--frontend", choices=("phones", "posteriors", "logmel", "hf"), help="front end for a NEW run")
     p.add_argument("--hf-dir", help="local wav2vec2/HuBERT directory for --frontend hf")
     p.add_argument("--phone-source", default="recognized", choices=("recognized", "oracle", "simulated"),
                    help="phones front end: recognise phones from audio (as at inference), use corpus "

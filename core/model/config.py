@@ -23,7 +23,7 @@ class ConfigError(ValueError):
 @dataclass
 class FrontEndConfig:
     """Speech front end: fixed feature extraction + a small learned encoder at the motion rate."""
-    kind: str = "phones"          # "phones" (PocketSphinx phones + loudness + pitch) | "logmel" | "hf"
+    kind: str = "phones"          # "phones" (PocketSphinx phones + loudness + pitch) | "posteriors" | "logmel" | "hf"
     hf_dir: str = ""              # local directory of a transformers Wav2Vec2/HuBERT model ("hf" only)
     hf_layer: int = -1            # hidden layer of the HF model used as features (-1 = last)
     n_mels: int = 40              # "logmel": mel bands
@@ -101,8 +101,8 @@ class ModelConfig:
 
     def validate(self) -> "ModelConfig":
         fe, vq, s2 = self.frontend, self.vq, self.s2c
-        if fe.kind not in ("phones", "logmel", "hf"):
-            raise ConfigError(f"frontend.kind must be phones, logmel or hf, got {fe.kind!r}")
+        if fe.kind not in ("phones", "posteriors", "logmel", "hf"):
+            raise ConfigError(f"frontend.kind must be phones, posteriors, logmel or hf, got {fe.kind!r}")
         if fe.kind == "hf" and not fe.hf_dir:
             raise ConfigError("frontend.kind='hf' needs frontend.hf_dir (a local model directory)")
         d = vq.downsample

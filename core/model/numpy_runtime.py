@@ -27,6 +27,7 @@ This module must never import torch (a test runs it with torch blocked).
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
@@ -35,6 +36,7 @@ import numpy as np
 from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector  # noqa: F401
 from .config import CONFIG_VERSION, MOTION_FPS, CheckpointError, ConfigError, ModelConfig, load_config  # noqa: F401
 from .frontends.base import FrontEndError, build_frontend, check_samples, load_audio_16k
+from ..clip_cache import ClipCache
 
 INFERENCE_COMPONENTS = ("s2c", "vqvae")
 
@@ -294,6 +296,9 @@ def crossfade_join(chunks, starts, total: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # the runtime
 # --------------------------------------------------------------------------------------------
+FEATURE_CACHE = ClipCache(size=4)
+
+
 class ModelInputs:
     """Torch-free input handling shared by ``NumpyParley`` and the torch ``infer.Parley``
     (both set ``self.cfg`` and ``self.frontend``)."""
@@ -310,10 +315,19 @@ class ModelInputs:
         return self.cfg.style_index(style)
 
     def features(self, samples16k, segments=None) -> np.ndarray:
+        """Front-end features, kept for the last few clips (``FEATURE_CACHE``): a re-take of the
+        same audio and phone timings with another emotion only runs the network."""
         x = check_samples(samples16k)
         n = max(1, int(round(len(x) / 16000 * MOTION_FPS)))
+        seg_key = None if segments is None else hashlib.sha1(repr(list(segments)).encode()).hexdigest()
+        key = FEATURE_CACHE.key(x, self.frontend.cache_key(), self.frontend.in_dim, n, seg_key)
+        hit = FEATURE_CACHE.get(key)
+        if hit is not None:
+            return hit
         kw = {"segments": segments} if segments is not None else {}
-        return self.frontend.features(x, n, **kw)
+        feats = self.frontend.features(x, n, **kw)
+        FEATURE_CACHE.put(key, feats)
+        return feats
 
     def decode_windows(self, windows: np.ndarray, cond: np.ndarray, style: int,
                        naive: bool = False) -> np.ndarray:

@@ -6,6 +6,7 @@ import pytest
 
 from core import engine as E
 from core.arkit import INDEX, NUM_SHAPES
+from core.phones import PhoneSegment
 
 
 def tone(seconds=1.0, rate=16000, amp=0.3):
@@ -253,3 +254,41 @@ def test_compute_device_choice():
             E.resolve_device("gpu")
     with pytest.raises(ValueError, match="compute device"):
         E.resolve_device("tpu")
+
+
+def test_retakes_reuse_recognised_phones_of_the_same_audio(monkeypatch):
+    """Generate again on the same clip (another emotion) does not recognise it again; any change
+    to the audio or the transcript does."""
+    from core import alignment
+    calls = []
+
+    def fake_recognise(x, *a, **k):
+        calls.append(len(x))
+        return [PhoneSegment("SIL", 0.0, 0.2), PhoneSegment("M", 0.2, 0.3),
+                PhoneSegment("AA", 0.3, len(x) / 16000)]
+
+    monkeypatch.setattr(alignment, "recognize_phones", fake_recognise)
+    eng = E.ChoreographyEngine()
+    x = tone()
+    first = eng.phones(x, None)
+    again = eng.phones(x.copy(), None)
+    assert again == first and len(calls) == 1
+    again.append("mutated")                       # callers get copies, never the cached list
+    assert eng.phones(x, None) == first
+    eng.phones(x * 0.5, None)                     # different audio -> recognised again
+    assert len(calls) == 2
+    E.PHONE_CACHE.clear()
+    eng.phones(x, None)
+    assert len(calls) == 3
+    take_a = E.generate_take(x, fps=24, emotion="happy", engine="choreography")
+    take_b = E.generate_take(x, fps=24, emotion="sad", engine="choreography")
+    assert len(calls) == 3 and take_a.segments == take_b.segments
+
+
+def test_phone_cache_is_bounded():
+    cache = E.PhoneCache(size=2)
+    keys = [cache.key(np.full(100, i, np.float32), None) for i in range(3)]
+    for i, k in enumerate(keys):
+        cache.put(k, [i])
+    assert cache.get(keys[0]) is None and cache.get(keys[2]) == [2] and cache.get(keys[1]) == [1]
+    assert cache.key(np.zeros(10, np.float32), "a b") != cache.key(np.zeros(10, np.float32), "a")

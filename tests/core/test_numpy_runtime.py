@@ -273,3 +273,20 @@ def test_bad_inputs_raise_clear_errors(models):
         nm.generate(_audio(1.0), "bored", segments=[("AA", 0, 1)])
     with pytest.raises(ValueError, match="positive"):
         nm.generate(_audio(1.0), fps=0, segments=[("AA", 0, 1)])
+
+
+def test_retakes_of_the_same_clip_reuse_the_front_end_features(phones_ckpt, monkeypatch):
+    """Another emotion on the same audio + phones only runs the network; new audio or new phone
+    timings compute the features again, and the cached features give identical curves."""
+    nm = NumpyParley.from_pretrained(phones_ckpt)
+    calls = []
+    real = nm.frontend.features
+    monkeypatch.setattr(nm.frontend, "features", lambda *a, **k: calls.append(1) or real(*a, **k))
+    x = _audio(3.0)
+    a = nm.generate(x, "happy", 0.8, segments=SEGS)
+    b = nm.generate(x, "sad", 0.3, segments=SEGS)
+    assert len(calls) == 1 and not np.array_equal(a, b)
+    np.testing.assert_array_equal(nm.generate(x, "happy", 0.8, segments=SEGS), a)
+    nm.generate(x, "happy", 0.8, segments=SEGS[:-1] + [("SIL", 2.4, 2.9)])
+    nm.generate(_audio(3.0, seed=5), "happy", 0.8, segments=SEGS)
+    assert len(calls) == 3

@@ -77,6 +77,9 @@ def build_frontend(cfg) -> FrontEnd:
     if cfg.kind == "phones":
         from .phones import PhoneFrontEnd
         fe = PhoneFrontEnd()
+    elif cfg.kind == "posteriors":
+        from .posteriors import PosteriorFrontEnd
+        fe = PosteriorFrontEnd()
     elif cfg.kind == "logmel":
         from .logmel import LogMelFrontEnd
         fe = LogMelFrontEnd(cfg.n_mels, cfg.sub_frames)
@@ -84,7 +87,7 @@ def build_frontend(cfg) -> FrontEnd:
         from .hf import HFFrontEnd
         fe = HFFrontEnd(cfg.hf_dir, cfg.hf_layer)
     else:
-        raise FrontEndError(f"unknown front end {cfg.kind!r}; use phones, logmel or hf")
+        raise FrontEndError(f"unknown front end {cfg.kind!r}; use phones, posteriors, logmel or hf")
     if cfg.in_dim and cfg.in_dim != fe.in_dim:
         raise FrontEndError(f"config says the {cfg.kind} front end has {cfg.in_dim} features but it "
                             f"produces {fe.in_dim}; the checkpoint does not match this front end")

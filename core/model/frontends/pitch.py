@@ -27,7 +27,8 @@ def yin(samples: np.ndarray, sample_rate: int = 16000, fps: float = 30.0,
     span = w + tau_max
     centres = np.round((np.arange(num_frames) + 0.5) / fps * sample_rate).astype(np.int64)
     starts = centres - span // 2
-    xp = np.pad(x, (span, span + 1))
+    tail = max(span + 1, int(centres.max(initial=0)) + span - len(x) + 1)   # frames past the end
+    xp = np.pad(x, (span, tail))
     f0 = np.zeros(num_frames, dtype=np.float32)
     voiced = np.zeros(num_frames, dtype=bool)
     for lo in range(0, num_frames, block):       # bounded memory: [block, span] arrays at a time
