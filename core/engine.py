@@ -227,8 +227,8 @@ class ChoreographyEngine:
                 f"reinstall the Parley extension for this platform or install a learned model"
             ) from exc
         try:
-            if transcript and transcript.strip():
-                return list(alignment.align(samples, transcript))
+            if transcript and transcript.strip():   # chunked at pauses past 30 s (align_long)
+                return list(alignment.align_long(samples, transcript).phones)
             return list(alignment.recognize_phones(samples))
         except ImportError as exc:
             raise EngineError(f"PocketSphinx could not be loaded ({exc}); reinstall the Parley "
@@ -249,13 +249,16 @@ class ChoreographyEngine:
 
 
 class LearnedEngine:
-    """The trained speech->motion model (``core.model``)."""
+    """The trained speech->motion model (``core.model``), followed by the lip seal
+    (``core.lip_seal``: lips meet on every P/B/M of the phone timings) unless ``lip_seal=False``."""
 
     name = ENGINE_LEARNED
 
-    def __init__(self, checkpoint: Path, device: str = "auto", threads: int = 0):
+    def __init__(self, checkpoint: Path, device: str = "auto", threads: int = 0,
+                 lip_seal: bool = True):
         self.checkpoint = Path(checkpoint)
-        self.label = f"learned model ({self.checkpoint.name})"
+        self.lip_seal = bool(lip_seal)
+        self.label = f"learned model ({self.checkpoint.name}){' + lip seal' if self.lip_seal else ''}"
         self._model = None
         self.requested_device = device
         self.threads = int(threads)
@@ -302,7 +305,11 @@ class LearnedEngine:
         except ImportError as exc:
             raise EngineError(f"the learned model needs a runtime that cannot be imported here "
                               f"({exc})") from exc
-        return np.asarray(w, dtype=np.float32), segments
+        w = np.asarray(w, dtype=np.float32)
+        if self.lip_seal and segments:
+            from .lip_seal import seal_bilabials
+            w = seal_bilabials(w, segments, MODEL_FPS)
+        return w, segments
 
 
 def resolve_device(choice: str = "auto") -> str:
@@ -355,8 +362,9 @@ def release_hold(checkpoint: Path) -> Optional[str]:
 
 
 def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path] = None,
-                  device: str = "auto", threads: int = 0):
-    """Learned model when a checkpoint is installed (or forced), else the choreography engine."""
+                  device: str = "auto", threads: int = 0, lip_seal: bool = True):
+    """Learned model when a checkpoint is installed (or forced), else the choreography engine
+    (which seals bilabials itself). ``lip_seal`` applies to the learned model."""
     if preference not in (ENGINE_AUTO, ENGINE_LEARNED, ENGINE_CHOREOGRAPHY):
         raise ValueError(f"unknown engine {preference!r}; choose auto, learned or choreography")
     if preference == ENGINE_CHOREOGRAPHY:
@@ -371,7 +379,7 @@ def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path
         held = release_hold(ckpt)
         if held:
             return ChoreographyEngine(f"built-in learned model held back: {held}")
-    return LearnedEngine(ckpt, device, threads)
+    return LearnedEngine(ckpt, device, threads, lip_seal)
 
 
 # ------------------------------------------------------------------------------------ loudness
@@ -441,12 +449,13 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
                   should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
                   model_path: Optional[str | Path] = None, seed: int = 0,
                   start_offset: float = 0.0, qa_rig=None, device: str = "auto",
-                  threads: int = 0) -> Take:
+                  threads: int = 0, lip_seal: bool = True) -> Take:
     """Generate a take for 16 kHz mono ``samples`` at the scene frame rate ``fps``.
 
     ``qa_rig``: the target head's rig, for the QA figures (see :func:`take_qa`).
     ``device`` (auto/cpu/gpu) and ``threads`` (0 = torch default) apply to the learned model;
-    the choreography engine always runs on the CPU.
+    the choreography engine always runs on the CPU. ``lip_seal`` (default on) closes the learned
+    model's lips on every P/B/M of the phone timings (``core.lip_seal``).
     Deterministic for equal inputs and ``seed``. Raises ValueError for unusable input,
     :class:`EngineError` when the engine cannot run and :class:`Cancelled` when
     ``should_cancel()`` turns true.
@@ -467,7 +476,7 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
 
     step(0.0, "preparing audio")
     eng = (engine if hasattr(engine, "motion30")
-           else select_engine(engine, model_path, device=device, threads=threads))
+           else select_engine(engine, model_path, device=device, threads=threads, lip_seal=lip_seal))
     n30 = num_scene_frames(duration, MODEL_FPS)
     t = time.perf_counter()
     loud = loudness_per_frame(x, MODEL_FPS, n30)

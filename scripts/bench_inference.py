@@ -7,7 +7,12 @@ Measures, in one run on this machine:
   * end to end from an audio file to curves for 60 s and 10 min of speech, with peak RSS, on
     the runtime the product uses on a CPU (``--runtime numpy``: core/model/numpy_runtime.py,
     what core.engine and Blender run) or the torch model (``--runtime torch``),
-  * the numpy runtime's model part against torch's on the same 60 s of features.
+  * the numpy runtime's model part against torch's on the same 60 s of features,
+  * phone recognition with PocketSphinx's default search against Parley's faster settings
+    (``core.alignment.sphinx.WORD_SEARCH``), same audio, same run,
+  * the ``posteriors`` front end (acoustic model scored in numpy, no search),
+  * a re-take through ``core.engine.generate_take``: the same clip again with another emotion
+    (phones and features come from the per-clip caches), against the first take.
 
 Uses the checkpoint given by --checkpoint, or a randomly initialised model of the default
 configuration (speed does not depend on the weights). Audio: real recordings from
@@ -118,6 +123,21 @@ def main():
     _, t_pros = timed(prosody_track, x60, n60)
     _, t_mel = timed(LogMelFrontEnd().features, x60, n60)
     res["frontend_60s"] = {"pocketsphinx_s": t_ps, "pitch_loudness_s": t_pros, "logmel_s": t_mel}
+    # PocketSphinx's own default search on the same audio (the baseline for WORD_SEARCH)
+    import pocketsphinx
+    from core.alignment import sphinx as sx
+    fast_decoder = sx._decoder("words")
+    sx._decoders["words"] = pocketsphinx.Decoder(samprate=16000, loglevel="FATAL")
+    try:
+        _, t_ps_default = timed(recognize, x60)
+    finally:
+        sx._decoders["words"] = fast_decoder
+    res["frontend_60s"].update(pocketsphinx_default_search_s=t_ps_default,
+                               default_over_word_search=t_ps_default / t_ps)
+    from core.model.frontends.posteriors import PosteriorFrontEnd
+    post_fe = PosteriorFrontEnd()
+    _, t_post = timed(post_fe.features, x60, n60)
+    res["frontend_60s"]["posteriors_s"] = t_post
     feats = model.features(x60, segs)              # phones front end, recognition already done
     res["rss_after_frontends_mb"] = peak_rss_mb()
     # -- model only, 60 s (3 windows of 20 s decoded as one batch) ---------------------------
@@ -152,6 +172,8 @@ def main():
     res["end_to_end_runtime"] = type(runner).__name__
     # -- end to end from a file, 60 s and long ----------------------------------------------
     import soundfile as sf
+    from core.model import numpy_runtime
+    numpy_runtime.FEATURE_CACHE.clear()            # end to end means nothing computed before
     with tempfile.TemporaryDirectory() as tmp:
         for label, seconds in (("60s", 60.0), (f"{args.long_minutes:g}min", args.long_minutes * 60)):
             x = x60 if seconds == 60.0 else speech_audio(seconds, args.speech)
@@ -164,6 +186,18 @@ def main():
             total = time.perf_counter() - t0
             res[f"end_to_end_{label}"] = {"seconds": total, "x_realtime": seconds / total,
                                          "frames": int(len(w)), "peak_rss_mb": peak_rss_mb()}
+    # -- first take vs re-take of the same clip through the engine (per-clip caches) ---------
+    if args.checkpoint:
+        from core import engine
+        from core.model import numpy_runtime
+        engine.PHONE_CACHE.clear()
+        numpy_runtime.FEATURE_CACHE.clear()
+        kw = dict(fps=24, engine="learned", model_path=args.checkpoint, device="cpu")
+        first = engine.generate_take(x60, emotion="happy", intensity=0.7, **kw)
+        again = engine.generate_take(x60, emotion="sad", intensity=1.0, **kw)
+        res["engine_60s"] = {"first_take_s": first.timings["total"], "retake_s": again.timings["total"],
+                             "retake_x_realtime": 60.0 / again.timings["total"],
+                             "first_over_retake": first.timings["total"] / again.timings["total"]}
     text = json.dumps(res, indent=2)
     print(text)
     if args.json:

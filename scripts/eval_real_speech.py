@@ -3,7 +3,9 @@
 choreography engine, all driven by PocketSphinx phone *recognition* (what the engine sees), scored
 against the forced alignment of the transcript with core.evaluation.evaluate_take.
 
-usage: eval_real_speech.py CHECKPOINT SPEECH_DIR TEMPLATE OUT.json  (features cached in $PARLEY_REALFEAT_CACHE or /tmp/parley_realfeat)
+usage: eval_real_speech.py CHECKPOINT SPEECH_DIR TEMPLATE OUT.json [transcript]
+(features cached in $PARLEY_REALFEAT_CACHE or /tmp/parley_realfeat). With ``transcript`` every
+engine is fed the transcript's forced alignment instead (the product's Transcript field).
 """
 import sys as _sys
 from pathlib import Path as _Path
@@ -25,6 +27,8 @@ from core.model.infer import Parley
 from core.model.regression import RegressionBaseline
 from core.rig import FlameRig
 ck, speech, template, out = sys.argv[1:5]
+source = sys.argv[5] if len(sys.argv) > 5 else "recognized"
+assert source in ("recognized", "transcript"), source
 model = Parley.from_pretrained(ck)
 rig = FlameRig.from_ply(template)
 reg = None
@@ -40,7 +44,9 @@ for name, text in read_transcripts(speech).items():
     t = time.time(); segs = align_long(x, text).phones; ta = time.time() - t
     fp = cache / f"{model.cfg.frontend.kind}-{name}.npy"; sp = cache / f"{model.cfg.frontend.kind}-{name}.segs.json"
     t = time.time()
-    if fp.is_file():
+    if source == "transcript":
+        f = model.features(x, segs); rec = [(s.phone, s.start, s.end) for s in segs]
+    elif fp.is_file():
         f = np.load(fp); rec = [tuple(s) for s in json.loads(sp.read_text())]
     else:
         f = model.features(x); rec = [(s.phone, s.start, s.end) for s in model.frontend.last_segments]
@@ -57,7 +63,7 @@ for name, text in read_transcripts(speech).items():
                                               torch.zeros(1, dtype=torch.long))[0].numpy()
     n = len(f)
     takes["choreography(recognized)/neutral"] = animate(rec, n / 30.0, 30.0, loudness=loudness_per_frame(x, 30.0, n))
-    row = {"seconds": len(x) / 16000, "align_s": ta, "frontend_s": tf, "model_s_per_take": tm}
+    row = {"seconds": len(x) / 16000, "align_s": ta, "frontend_s": tf, "model_s_per_take": tm, "source": source}
     for k, w in takes.items():
         m = evaluate_take(w[:n], 30.0, segs, x, rig=rig)
         row[k] = {kk: float(m[kk]) for kk in KEYS if kk in m}

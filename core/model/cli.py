@@ -111,15 +111,26 @@ def _generate(args):
         for part in args.blend.split(","):
             name, _, w = part.partition(":")
             emotion[name.strip()] = float(w or 1.0)
+    segs = None
+    if args.transcript:
+        from ..alignment import align_long
+        text = args.transcript
+        if Path(text).is_file():
+            text = Path(text).read_text(encoding="utf-8")
+        segs = align_long(x, text).phones
     w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
-                       style=args.style or None)
+                       style=args.style or None, segments=segs)
+    segs = segs if segs is not None else getattr(model.frontend, "last_segments", None)
+    if args.lip_seal and segs:
+        from ..lip_seal import seal_bilabials
+        w = seal_bilabials(w, segs, args.fps)
     meta = {"audio": str(args.audio), "emotion": emotion, "intensity": args.intensity,
-            "checkpoint": str(args.checkpoint)}
+            "checkpoint": str(args.checkpoint), "lip_seal": bool(args.lip_seal and segs),
+            "phones": "transcript" if args.transcript else "recognized"}
     for out in args.out:
         write_curves(out, w, args.fps, meta)
         print(f"wrote {out}")
     if args.plot:
-        segs = getattr(model.frontend, "last_segments", None)
         plot_take(args.plot, x, w, args.fps, segs, title=f"{Path(args.audio).name}: {emotion} @ {args.intensity}")
         print(f"wrote {args.plot}")
     print(json.dumps({"frames": int(len(w)), "fps": args.fps,
@@ -159,4 +170,8 @@ def register_cli(sub):
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--out", nargs="+", default=["take.json"], help="output files (.json/.csv/.npz)")
     p.add_argument("--plot", help="PNG path for the waveform/phones/curves plot")
+    p.add_argument("--transcript", help="the spoken text (or a text file): phones come from aligning "
+                   "it instead of recognition (more accurate)")
+    p.add_argument("--no-lip-seal", dest="lip_seal", action="store_false",
+                   help="leave the model's lips as decoded (default: seal every P/B/M, core.lip_seal)")
     p.set_defaults(func=_generate)

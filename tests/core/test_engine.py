@@ -292,3 +292,28 @@ def test_phone_cache_is_bounded():
         cache.put(k, [i])
     assert cache.get(keys[0]) is None and cache.get(keys[2]) == [2] and cache.get(keys[1]) == [1]
     assert cache.key(np.zeros(10, np.float32), "a b") != cache.key(np.zeros(10, np.float32), "a")
+
+
+def test_learned_engine_seals_bilabials_unless_told_not_to(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    from core.model import checkpoint as ckpt
+    from core.model.config import tiny_config
+    from core.model.frontends.base import build_frontend
+    from core.model.transformer import SpeechToCodes
+    from core.model.vqvae import MotionVQVAE
+    import torch
+    torch.manual_seed(1)
+    cfg = tiny_config(kind="logmel")
+    build_frontend(cfg.frontend)
+    ckpt.save_config(tmp_path, cfg)
+    ckpt.save_component(tmp_path, "s2c", SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend))
+    ckpt.save_component(tmp_path, "vqvae", MotionVQVAE(cfg.vq))
+    segs = [PhoneSegment("SIL", 0.0, 0.3), PhoneSegment("M", 0.3, 0.5), PhoneSegment("AA", 0.5, 1.0)]
+    monkeypatch.setattr(E.ChoreographyEngine, "phones", lambda self, x, t: list(segs))
+    kw = dict(fps=30, engine="learned", model_path=tmp_path)
+    sealed = E.generate_take(tone(1.0), **kw)
+    raw = E.generate_take(tone(1.0), lip_seal=False, **kw)
+    assert "lip seal" in sealed.engine_label and "lip seal" not in raw.engine_label
+    m = slice(10, 14)                              # frames inside the M
+    np.testing.assert_allclose(sealed.weights30[m, INDEX["mouthClose"]], sealed.weights30[m, INDEX["jawOpen"]])
+    np.testing.assert_array_equal(sealed.weights30[25:], raw.weights30[25:])
