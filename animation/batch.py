@@ -38,6 +38,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--transcript", default="", help="what is said (improves phone timing)")
     p.add_argument("--transcript-file", help="read the transcript from this text file")
     p.add_argument("--engine", default="auto", choices=("auto", "choreography", "learned"))
+    p.add_argument("--no-lip-seal", dest="lip_seal", action="store_false",
+                   help="learned model: leave the lips as decoded (default: seal every P/B/M)")
     p.add_argument("--extend-scene", action="store_true",
                    help="extend the scene's end frame when the speech is longer")
     p.add_argument("--keep-previous-on-nla", action="store_true",
@@ -150,6 +152,7 @@ def run(argv: list[str]) -> int:
         settings = scene.parley
         settings.emotion = args.emotion
         settings.intensity = args.intensity
+        settings.lip_seal = args.lip_seal
         if args.strip:
             settings.audio_source, settings.strip_name = 'STRIP', args.strip
         elif args.audio:

@@ -53,6 +53,9 @@ class ParleySettings(bpy.types.PropertyGroup):
                           description="Emotion of the performance (MEAD's eight)")
     intensity: FloatProperty(name="Intensity", default=1.0, min=0.0, max=1.0, subtype='FACTOR',
                              description="Strength of the emotion (0 = neutral)")
+    lip_seal: BoolProperty(name="Seal P/B/M", default=True,
+                           description="Learned model: make the lips meet on every P, B and M of "
+                                       "the recognised (or transcript) phones")
     # Results of the last audio check / generation, shown in the panel.
     last_message: StringProperty(name="Last Message", default="")
     last_error: StringProperty(name="Last Error", default="")

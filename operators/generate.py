@@ -52,7 +52,7 @@ def _request(op, context) -> apply.Request:
         audio_file=settings.audio_file, transcript=op.transcript, extend_scene=op.extend_scene,
         push_previous_to_nla=op.push_previous_to_nla, engine=op.engine,
         model_path=bpy.path.abspath(model_path) if model_path else "", device=device,
-        threads=threads)
+        threads=threads, lip_seal=bool(getattr(settings, "lip_seal", True)))
 
 
 def _set_runtime(context, running=None, progress=None, status=None):

@@ -41,6 +41,8 @@ class PARLEY_PT_main(bpy.types.Panel):
         col.separator()
         col.prop(settings, "emotion")
         col.prop(settings, "intensity", slider=True)
+        if hasattr(settings, "lip_seal"):
+            col.prop(settings, "lip_seal")
 
         col.separator()
         runtime = getattr(context.window_manager, "parley", None)

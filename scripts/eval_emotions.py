@@ -3,9 +3,10 @@
 emotion classifier accuracy, lip reader accuracy, LVE vs ground truth, and core.evaluation lip
 checks with the corpus phone timings, per emotion.
 
-usage: eval_emotions.py CHECKPOINT CORPUS TEMPLATE N_ITEMS OUT.json [PHONE_SOURCE]
+usage: eval_emotions.py CHECKPOINT CORPUS TEMPLATE N_ITEMS OUT.json [PHONE_SOURCE] [--seal]
        PHONE_SOURCE: recognized (default: PocketSphinx recognition, as from audio alone) or
        transcript (the record's text force-aligned, the product's transcript path)
+       --seal: the product's lip seal (core.lip_seal) on the phones the model was given
 """
 import sys as _sys
 from pathlib import Path as _Path
@@ -25,8 +26,10 @@ from core.model.infer import Parley
 from core.model.train import load_frozen
 from core.phones import frame_labels
 from core.rig import FlameRig
-ck, corpus, template, n, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-source = sys.argv[6] if len(sys.argv) > 6 else "recognized"
+seal = "--seal" in sys.argv
+argv = [a for a in sys.argv if a != "--seal"]
+ck, corpus, template, n, out = argv[1], argv[2], argv[3], int(argv[4]), argv[5]
+source = argv[6] if len(argv) > 6 else "recognized"
 model = Parley.from_pretrained(ck)
 fr = load_frozen(ck, model.cfg, "cpu", ("lipreader", "emotion_eval"))
 rig = FlameRig.from_ply(template); _, lips = rig_lip_tables(rig)
@@ -41,11 +44,20 @@ with torch.no_grad():
             gts = {k: z[k] for k in z.files}
         from core.model.frontends.base import load_audio_16k
         x = load_audio_16k(Path(corpus) / rec["audio"])
+        if seal:
+            from core.alignment import AlignmentError, align, recognize_phones
+            from core.lip_seal import seal_bilabials
+            try:
+                in_segs = align(x, rec["text"]) if source == "transcript" else recognize_phones(x)
+            except AlignmentError:
+                in_segs = recognize_phones(x)
         for e in EMOTIONS:
             key = "neutral@0.00" if e == "neutral" else f"{e}@1.00"
             gt = gts[key].astype(np.float32)
             f = feats[rec["id"]][:len(gt)]
             p = model.motion_from_features(f, e, 0.0 if e == "neutral" else 1.0)[:len(gt)]
+            if seal:
+                p = seal_bilabials(p, in_segs, 30.0)
             m = torch.from_numpy(np.ascontiguousarray(p))[None]
             cond = torch.from_numpy(parse_emotion_key(key))[None]
             emo_ok = float(fr["emotion_eval"](m).argmax(-1).item() == emotion_target(cond).argmax(-1).item())
@@ -67,6 +79,7 @@ with torch.no_grad():
 res = {e: {k: float(np.nanmean([r[k] for r in v])) for k in v[0]} for e, v in rows.items()}
 res["items"] = len(recs)
 res["phone_source"] = source
+res["lip_seal"] = seal
 Path(out).write_text(json.dumps(res, indent=1))
 for e in rows:
     print(e, {k: round(v, 3) for k, v in res[e].items()})

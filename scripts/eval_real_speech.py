@@ -20,6 +20,7 @@ from core.choreography import animate
 from core.emotions import EMOTIONS
 from core.engine import loudness_per_frame
 from core.evaluation import evaluate_take
+from core.lip_seal import seal_bilabials
 from core.model import checkpoint as ckpt
 from core.model.evaluate import read_transcripts, model_cond
 from core.model.frontends.base import load_audio_16k
@@ -57,6 +58,8 @@ for name, text in read_transcripts(speech).items():
     for e in EMOTIONS:
         takes[f"codebook/{e}"] = model.motion_from_features(f, e, 0.0 if e == "neutral" else 1.0)
     tm = (time.time() - t) / len(EMOTIONS)
+    for e in EMOTIONS:   # the product's lip seal on the same phones the model was given
+        takes[f"codebook+seal/{e}"] = seal_bilabials(takes[f"codebook/{e}"], rec, 30.0)
     if reg is not None:
         with torch.no_grad():
             takes["regression/neutral"] = reg(torch.from_numpy(f)[None], torch.from_numpy(model_cond("neutral", 1.0))[None],
@@ -68,5 +71,5 @@ for name, text in read_transcripts(speech).items():
         m = evaluate_take(w[:n], 30.0, segs, x, rig=rig)
         row[k] = {kk: float(m[kk]) for kk in KEYS if kk in m}
     res[name] = row
-    print(name, json.dumps({k: row[k] for k in ("codebook/neutral", "regression/neutral", "choreography(recognized)/neutral") if k in row}), flush=True)
+    print(name, json.dumps({k: row[k] for k in ("codebook/neutral", "codebook+seal/neutral", "regression/neutral", "choreography(recognized)/neutral") if k in row}), flush=True)
 Path(out).write_text(json.dumps(res, indent=1))

@@ -53,3 +53,19 @@ def _fresh_phone_cache():
     if rt is not None:
         rt.FEATURE_CACHE.clear()
     yield
+
+
+def festival_say(text: str, folder: Path):
+    """``(samples float32, rate)`` of ``text`` spoken by festival's default voice (skips the test
+    when festival is not installed)."""
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+    if shutil.which("text2wave") is None:
+        pytest.skip("festival's text2wave is not installed (apt-get install festival)")
+    path = Path(folder) / "festival.wav"
+    subprocess.run(["text2wave", "-o", str(path)], input=text.encode(), check=True,
+                   capture_output=True, timeout=60)
+    x, sr = sf.read(path, dtype="float32")
+    return x, sr

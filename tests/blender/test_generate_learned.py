@@ -28,6 +28,7 @@ def test_learned_engine_runs_without_torch_in_blender(installed_with_audio, tmp_
     assert r["result"] == ["FINISHED"]
     assert not r["torch_importable"] and r["runtime"] == "NumpyParley"
     assert r["info"]["engine"].startswith("learned model"), r["info"]
+    assert "lip seal" in r["info"]["engine"], r["info"]          # on by default (Seal P/B/M)
     jaw = np.asarray(r["curves"]["jawOpen"])
     assert np.all(np.isfinite(jaw)) and jaw.max() > 0.05 and jaw.std() > 0.01  # it speaks
 

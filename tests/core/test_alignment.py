@@ -1,6 +1,4 @@
 """Forced alignment and phone recognition (PocketSphinx) on synthetic and real speech."""
-import shutil
-import subprocess
 import time
 
 import numpy as np
@@ -12,6 +10,7 @@ from core.alignment import (AlignmentError, align, align_detailed, align_long,
                             recognize_phones, tile_segments)
 from core.alignment.text import letter_rule_pronunciation
 from core.phones import BILABIALS, PhoneSegment, normalize_phone, validate_segments
+from tests.conftest import festival_say
 
 pytest.importorskip("pocketsphinx")
 
@@ -29,13 +28,7 @@ def _check_tiling(segs, duration):
 
 @pytest.fixture(scope="module")
 def festival_speech(tmp_path_factory):
-    if shutil.which("text2wave") is None:
-        pytest.skip("festival's text2wave is not installed (apt-get install festival)")
-    path = tmp_path_factory.mktemp("tts") / "s.wav"
-    subprocess.run(["text2wave", "-o", str(path)], input=SENTENCE.encode(), check=True,
-                   capture_output=True, timeout=60)
-    x, sr = sf.read(path, dtype="float32")
-    return x, sr
+    return festival_say(SENTENCE, tmp_path_factory.mktemp("tts"))
 
 
 def test_normalize_transcript():

@@ -6,9 +6,6 @@ frame posteriors must agree with it far above chance, and silence must read as s
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
 
@@ -16,6 +13,7 @@ from core.model.config import FrontEndConfig
 from core.model.frontends import sphinx_am as S
 from core.model.frontends.base import build_frontend
 from core.phones import NUM_PHONES, PHONE_INDEX, VISEMES, frame_labels
+from tests.conftest import festival_say
 
 pytest.importorskip("pocketsphinx")
 SENTENCE = "Bob made a big map of the moon, and Pam bought it for five pounds."
@@ -28,14 +26,8 @@ def am():
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory):
-    if shutil.which("text2wave") is None:
-        pytest.skip("festival's text2wave is not installed (apt-get install festival)")
-    import soundfile as sf
     from scipy.signal import resample_poly
-    path = tmp_path_factory.mktemp("am") / "s.wav"
-    subprocess.run(["text2wave", "-o", str(path)], input=SENTENCE.encode(), check=True,
-                   capture_output=True, timeout=60)
-    x, sr = sf.read(path, dtype="float32")
+    x, sr = festival_say(SENTENCE, tmp_path_factory.mktemp("am"))
     if sr != 16000:
         x = resample_poly(x, 16000, sr).astype(np.float32)
     return np.concatenate([np.zeros(8000, np.float32), x, np.zeros(8000, np.float32)])
