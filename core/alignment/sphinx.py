@@ -47,16 +47,17 @@ class AlignResult:
     seconds: float = 0.0                                   # wall-clock compute time
 
 
-#: Word-recognition search settings. PocketSphinx's defaults (a second flat-lexicon pass, a
-#: lattice best-path pass, 4 Gaussians per codebook, wide HMM/word budgets) cost ~4x the time for
-#: no measurable gain on phone timings: on 90 corpus utterances (60 of the held-out festival SLT
-#: voice + 30 of kal/ked/piper) frame phone agreement with the exact timings was 55.3 % vs 55.1 %
-#: and bilabial recall 49.4 % vs 49.4 % (defaults vs these), at 38 vs 9.7 CPU-s per minute of
-#: audio on a loaded 2-core machine (docs/model_results.md, "Recogniser settings").
+#: Word-recognition search settings: PocketSphinx's defaults less the lattice best-path pass,
+#: with 2 Gaussians per codebook and smaller HMM/word budgets per frame. A/B on 80 utterances of
+#: the held-out corpus voice (scripts/compare_recognizer_settings.py, docs/model_results.md):
+#: same learned-model bilabial closure as the defaults (69.0 % of 252 events, both), frame phone
+#: agreement 55.1 vs 54.7 %, bilabial recall 47.0 vs 47.1 %, at 24 vs 61 CPU-s per minute of
+#: audio on the loaded 2-core machine. Dropping the flat-lexicon pass as well was 3.6x faster but
+#: cost 2.7 points of closure, so it is not used.
+WORD_SEARCH = dict(bestpath=False, topn=2, maxhmmpf=3000, maxwpf=10)
+
 #: Peak (int16) below which a clip is digital silence (-70 dBFS).
 DIGITAL_SILENCE = 10
-
-WORD_SEARCH = dict(fwdflat=False, bestpath=False, topn=1, maxhmmpf=2000, maxwpf=5, pl_window=10)
 
 _lock = threading.RLock()
 _decoders: dict[str, object] = {}
