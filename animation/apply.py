@@ -52,6 +52,7 @@ class Request:
     device: str = "auto"  # learned model only: auto | cpu | gpu
     threads: int = 0
     lip_seal: bool = True  # learned model only: seal every P/B/M (core.lip_seal)
+    recognition: str = "words"  # words | words_fast (no transcript)
 
 
 @dataclass
@@ -258,7 +259,8 @@ def compute(job: Job, progress=None, should_cancel=None) -> Result:
             job.samples, fps=job.fps, emotion=req.emotion, intensity=req.intensity,
             transcript=req.transcript or None, progress=sub, should_cancel=should_cancel,
             engine=req.engine, model_path=req.model_path or None, qa_rig=rig,
-            device=req.device, threads=req.threads, lip_seal=req.lip_seal)
+            device=req.device, threads=req.threads, lip_seal=req.lip_seal,
+            recognition=req.recognition)
     except (core_engine.EngineError, ValueError) as exc:
         raise GenerateError(str(exc)) from exc
     return Result(take, deltas, time.perf_counter() - t0)

@@ -26,6 +26,16 @@ class ParleyPreferences(bpy.types.AddonPreferences):
         description="CPU threads for inference (0 = leave one core free for Blender)",
         default=0, min=0, max=256,
     )
+    recognition: EnumProperty(
+        name="Phone Recognition",
+        description="How phones are found when no transcript is given",
+        items=(
+            ('WORDS', "Accurate", "PocketSphinx word recognition with its full search"),
+            ('WORDS_FAST', "Fast", "A narrower search, about 2.5x faster; misses a few more "
+                                   "P/B/M (batch work)"),
+        ),
+        default='WORDS',
+    )
     model_path: StringProperty(
         name="Model Override",
         description="Folder with a Parley model to use instead of the bundled one (empty = bundled)",
@@ -38,6 +48,7 @@ class ParleyPreferences(bpy.types.AddonPreferences):
         layout.use_property_split = True
         layout.prop(self, "compute_device")
         layout.prop(self, "num_threads")
+        layout.prop(self, "recognition")
         layout.prop(self, "model_path")
 
 

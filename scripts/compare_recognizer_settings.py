@@ -52,11 +52,12 @@ def main():
     audio_s = sum(len(i.samples) for i in items) / 16000
     bil = [PHONE_INDEX[p] for p in BILABIALS]
     fast = sx._decoder("words")
-    candidates = {"pocketsphinx_default": {}, "parley_word_search": None,
+    candidates = {"pocketsphinx_default": "words", "parley_word_search": None,
                   "fwdflat_topn2": dict(bestpath=False, topn=2, maxhmmpf=3000, maxwpf=10)}
-    settings = {k: (fast if kw is None else pocketsphinx.Decoder(samprate=16000, loglevel="FATAL", **kw))
+    settings = {k: (fast if kw is None else words if kw == "words" else
+                    pocketsphinx.Decoder(samprate=16000, loglevel="FATAL", **kw))
                 for k, kw in candidates.items() if k in args.settings.split(",")}
-    res = {"items": len(items), "audio_s": audio_s, "settings": sx.WORD_SEARCH}
+    res = {"items": len(items), "audio_s": audio_s, "settings": sx.FAST_WORD_SEARCH}
     try:
         for name, dec in settings.items():
             sx._decoders["words"] = dec
@@ -88,7 +89,7 @@ def main():
                          "events": events}
             print(name, json.dumps(res[name]), flush=True)
     finally:
-        sx._decoders["words"] = fast
+        sx._decoders["words"] = words
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1) + "\n")
 

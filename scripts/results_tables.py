@@ -45,13 +45,18 @@ def corpus_table(run):
 
 
 def emotion_table(run, name="eval_emotion.json"):
-    d = load(Path(run) / name)
+    return emotion_table_file(Path(run) / name)
+
+
+def emotion_table_file(path):
+    d = load(path)
     if not d:
         return ""
     src = {"recognized": "PocketSphinx-recognised phones in, as from audio alone",
            "transcript": "the utterance's text force-aligned to its audio, the product's transcript path"}
     out = [f"Per emotion at intensity 1 ({d.get('items')} held-out utterances, every emotion from the same audio; "
-           f"{src.get(d.get('phone_source', 'recognized'))}):", "",
+           f"{src.get(d.get('phone_source', 'recognized'))}"
+           f"{'; then the lip seal on those phones' if d.get('lip_seal') else ''}):", "",
            "| emotion | held-out classifier acc | lip reader acc | LVE mm | bilabial closure | silent rest | A/V lag ms | loudness–aperture r |",
            "|---|---|---|---|---|---|---|---|"]
     for e in list(EMOTIONS) + ["ground_truth(neutral)"]:
@@ -69,19 +74,27 @@ def emotion_table(run, name="eval_emotion.json"):
 
 
 def real_table(run, label=""):
-    d = load(Path(run) / "eval_real.json")
+    return real_table_file(Path(run) / "eval_real.json", label)
+
+
+def real_table_file(path, label=""):
+    d = load(path)
     if not d:
         return ""
-    out = [f"Real recordings{label} (recognised phones in; forced-aligned transcripts as reference):", "",
+    source = next(iter(d.values())).get("source", "recognized")
+    phones_in = ("the transcript force-aligned in; the same alignment is the reference"
+                 if source == "transcript" else "recognised phones in; forced-aligned transcripts as reference")
+    out = [f"Real recordings{label} ({phones_in}):", "",
            "| clip | s | engine | bilabial closure | events | silent rest | loudness–aperture r | A/V lag ms | mouth reversals/s |",
            "|---|---|---|---|---|---|---|---|---|"]
     for clip, row in d.items():
         first = True
-        for eng in ("codebook/neutral", "regression/neutral", "choreography(recognized)/neutral"):
+        for eng in ("codebook/neutral", "codebook+seal/neutral", "regression/neutral",
+                    "choreography(recognized)/neutral"):
             m = row.get(eng)
             if not m:
                 continue
-            name = eng.split("/")[0].replace("(recognized)", "")
+            name = eng.split("/")[0].replace("(recognized)", "").replace("+seal", " + lip seal")
             head = f"| {clip} | {row['seconds']:.1f} |" if first else "| | |"
             first = False
             out.append(f"{head} {name} | {pct(m.get('bilabial_closure_rate'))} | {int(m.get('bilabial_events') or 0)} | "
@@ -100,6 +113,12 @@ def real_table(run, label=""):
 
 
 def main():
+    if sys.argv[1:2] == ["--files"]:      # explicit eval JSON files (eval_emotions / eval_real_speech)
+        for f in sys.argv[2:]:
+            d = load(f) or {}
+            t = real_table_file(f) if "items" not in d else emotion_table_file(f)
+            print(f"<!-- {f} -->\n{t}\n")
+        return
     for i, run in enumerate(sys.argv[1:]):
         print(f"## {run}\n")
         emo = (emotion_table(run), emotion_table(run, "eval_emotion_transcript.json")) if i == 0 else ()

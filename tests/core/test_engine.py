@@ -317,3 +317,17 @@ def test_learned_engine_seals_bilabials_unless_told_not_to(tmp_path, monkeypatch
     m = slice(10, 14)                              # frames inside the M
     np.testing.assert_allclose(sealed.weights30[m, INDEX["mouthClose"]], sealed.weights30[m, INDEX["jawOpen"]])
     np.testing.assert_array_equal(sealed.weights30[25:], raw.weights30[25:])
+
+
+def test_recognition_method_reaches_the_recogniser_and_the_cache(monkeypatch):
+    from core import alignment
+    seen = []
+    monkeypatch.setattr(alignment, "recognize_phones",
+                        lambda x, method="words": seen.append(method) or [PhoneSegment("AA", 0, len(x) / 16000)])
+    x = tone()
+    E.generate_take(x, fps=24, engine="choreography")
+    E.generate_take(x, fps=24, engine="choreography", recognition="words_fast")
+    E.generate_take(x, fps=24, engine="choreography", recognition="words_fast", emotion="sad")
+    assert seen == ["words", "words_fast"]               # one recognition per (clip, method)
+    with pytest.raises(ValueError, match="phone recognition"):
+        E.generate_take(x, fps=24, engine="choreography", recognition="guess")
