@@ -131,7 +131,9 @@ def _generate(args):
         write_curves(out, w, args.fps, meta)
         print(f"wrote {out}")
     if args.plot:
-        plot_take(args.plot, x, w, args.fps, segs, title=f"{Path(args.audio).name}: {emotion} @ {args.intensity}")
+        sealed = " + lip seal" if meta["lip_seal"] else ""
+        plot_take(args.plot, x, w, args.fps, segs,
+                  title=f"{Path(args.audio).name}: {emotion} @ {args.intensity}{sealed}")
         print(f"wrote {args.plot}")
     print(json.dumps({"frames": int(len(w)), "fps": args.fps,
                       "jawOpen_mean": float(np.mean(w[:, 17]))}))

@@ -180,6 +180,9 @@ def main():
     from types import SimpleNamespace
 
     def drive(cancel_with=None, timeout=120, transcript=""):
+        # re-takes of the same audio reuse its phones (core.engine.PHONE_CACHE); a cancel test
+        # needs the recognition work to interrupt, so each drive starts with an empty cache
+        engine.PHONE_CACHE.clear()
         scene, obj, _ = fresh()
         before = ps.fingerprint(scene)
         op = Modal()
