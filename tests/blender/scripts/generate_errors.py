@@ -179,9 +179,14 @@ def main():
     import time
     from types import SimpleNamespace
 
+    previous = []
+
     def drive(cancel_with=None, timeout=120, transcript=""):
         # re-takes of the same audio reuse its phones (core.engine.PHONE_CACHE); a cancel test
-        # needs the recognition work to interrupt, so each drive starts with an empty cache
+        # needs the recognition work to interrupt, so each drive starts with an empty cache,
+        # after the previous (cancelled) worker has finished and stored what it recognised
+        for r in previous:
+            r.wait(120)
         engine.PHONE_CACHE.clear()
         scene, obj, _ = fresh()
         before = ps.fingerprint(scene)
@@ -191,6 +196,7 @@ def main():
         op._timer = None
         job = apply.prepare(scene, apply.Request(object_name=obj.name, transcript=transcript))
         op._runner = apply.Runner(job).start()
+        previous.append(op._runner)
         rt = bpy.context.window_manager.parley
         rt.running = True
         seen, t0, result = [], time.time(), None
