@@ -322,11 +322,14 @@ class ModelInputs:
         seg_key = None if segments is None else hashlib.sha1(repr(list(segments)).encode()).hexdigest()
         key = FEATURE_CACHE.key(x, self.frontend.cache_key(), self.frontend.in_dim, n, seg_key)
         hit = FEATURE_CACHE.get(key)
-        if hit is not None:
-            return hit
+        if hit is not None:       # the front end's record of its phones must match this clip too
+            feats, last = hit
+            if hasattr(self.frontend, "last_segments"):
+                self.frontend.last_segments = last
+            return feats
         kw = {"segments": segments} if segments is not None else {}
         feats = self.frontend.features(x, n, **kw)
-        FEATURE_CACHE.put(key, feats)
+        FEATURE_CACHE.put(key, (feats, getattr(self.frontend, "last_segments", None)))
         return feats
 
     def decode_windows(self, windows: np.ndarray, cond: np.ndarray, style: int,

@@ -290,3 +290,6 @@ def test_retakes_of_the_same_clip_reuse_the_front_end_features(phones_ckpt, monk
     nm.generate(x, "happy", 0.8, segments=SEGS[:-1] + [("SIL", 2.4, 2.9)])
     nm.generate(_audio(3.0, seed=5), "happy", 0.8, segments=SEGS)
     assert len(calls) == 3
+    # a hit restores the phones the front end reports for this clip, not the last computed one
+    nm.generate(x, "angry", 1.0, segments=SEGS)
+    assert len(calls) == 3 and [tuple(s) for s in nm.frontend.last_segments] == [tuple(s) for s in SEGS]
