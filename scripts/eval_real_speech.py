@@ -36,6 +36,7 @@ reg = None
 if ckpt.has_component(ck, "regression"):
     reg = RegressionBaseline(model.cfg.s2c, model.cfg.frontend); ckpt.load_component(ck, "regression", reg); reg.eval()
 KEYS = ("bilabial_closure_rate", "bilabial_events", "silent_rest_rate", "silent_frames", "loudness_aperture_r",
+        "loudness_aperture_r_outside_bilabials",
         "av_lag_ms", "jitter_hf_ratio_gap", "reversals_per_s_mouth")
 import os
 cache = Path(os.environ.get("PARLEY_REALFEAT_CACHE", "/tmp/parley_realfeat")); cache.mkdir(parents=True, exist_ok=True)

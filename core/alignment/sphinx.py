@@ -298,8 +298,8 @@ def align(samples16k, transcript: str, sample_rate: int = SAMPLE_RATE) -> list[P
 RECOGNIZERS = ("words", "words_fast", "allphone")
 
 
-def recognize_phones(samples16k, method: str = "words",
-                     sample_rate: int = SAMPLE_RATE) -> list[PhoneSegment]:
+def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPLE_RATE,
+                     bilabial_rescue: float | None = None) -> list[PhoneSegment]:
     """Phone timings without a transcript.
 
     ``"words"`` (default): English word decoding with the bundled LM, then forced alignment of
@@ -310,6 +310,10 @@ def recognize_phones(samples16k, method: str = "words",
     bundled phone trigram LM: ~54 % / ~66 %, and not tied to dictionary words. If the
     recognised words cannot be aligned, the word methods fall back to ``"allphone"`` with a
     warning. Figures: ``docs/baseline_metrics.md``, ``docs/model_results.md``.
+
+    ``bilabial_rescue`` (``"words"`` only): a lattice posterior in (0, 1]; bilabials of lattice
+    words at least that likely that the best path lacks are spliced in
+    (``core.alignment.bilabial_rescue``). None = best path only.
     """
     if method not in RECOGNIZERS:
         raise ValueError(f"unknown recognition method {method!r}; use one of {RECOGNIZERS}")
@@ -326,11 +330,19 @@ def recognize_phones(samples16k, method: str = "words",
             except RuntimeError as exc:
                 raise AlignmentError(f"PocketSphinx phone decoding failed: {exc}") from exc
         return tile_segments(raw, duration)
+    if bilabial_rescue is not None and not 0.0 < bilabial_rescue <= 1.0:
+        raise ValueError(f"bilabial_rescue must be a posterior in (0, 1] or None, got "
+                         f"{bilabial_rescue!r}")
     dec = _decoder(method)
+    arcs, pron = [], {}
     with _lock:
         try:
             _run(dec, pcm)
             hyp = dec.hyp()
+            if bilabial_rescue is not None and method == "words":
+                from .lattice import decoder_lattice
+                arcs = decoder_lattice(dec, min_prob=bilabial_rescue / 4)
+                pron = {a.dict_key: dec.lookup_word(a.dict_key) for a in arcs}
         except RuntimeError as exc:
             raise AlignmentError(f"PocketSphinx word decoding failed: {exc}") from exc
     text = hyp.hypstr if hyp is not None else ""
@@ -346,5 +358,9 @@ def recognize_phones(samples16k, method: str = "words",
                     "phonetic decoding instead", exc)
         return recognize_phones(x, "allphone")
     # the 16 kHz copy may differ from the caller's duration by a sample: stretch the tail
-    return tile_segments([(p.phone, p.start, p.end) for p in phones if p.phone != "SIL"],
-                         duration)
+    phones = tile_segments([(p.phone, p.start, p.end) for p in phones if p.phone != "SIL"],
+                           duration)
+    if arcs:
+        from .bilabial_rescue import rescue_bilabials
+        phones, _ = rescue_bilabials(x, phones, arcs, pron.get, bilabial_rescue)
+    return phones

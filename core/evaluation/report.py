@@ -10,7 +10,8 @@ from .geometry import inner_lip_gap_mm, lip_speed_mm_s, rig_lip_tables
 from .jitter import jitter
 from .lips import bilabial_closure_rate, silent_rest_rate
 from .lve import lip_vertex_error
-from .signals import frame_loudness_db, speech_mask
+from ..phones import BILABIALS
+from .signals import frame_loudness_db, phone_frames, speech_mask
 from .sync import av_lag_ms, loudness_aperture_correlation
 
 
@@ -88,6 +89,10 @@ def evaluate_take(weights, fps: float, segments, audio_samples, rig=None,
     rest = silent_rest_rate(gap, segments, fps, lip_speed_mm_s=speed, loudness_db=loud,
                             neutral_gap_mm=neutral_gap)
     r = loudness_aperture_correlation(loud, gap, mask=speech)
+    # diagnostic: the same r outside P/B/M, where a sealed mouth is correct however loud the
+    # voice (a voiced M is loud); says how much of a low r the closures themselves explain
+    open_speech = speech & ~phone_frames(segments, BILABIALS, T, fps)
+    r_open = loudness_aperture_correlation(loud, gap, mask=open_speech)
     lag, peak = av_lag_ms(loud, gap, fps, return_peak=True)
     jit_gap = jitter(gap, fps)
     out = {
@@ -96,7 +101,8 @@ def evaluate_take(weights, fps: float, segments, audio_samples, rig=None,
         "closure_threshold_mm": closure.threshold_mm, "open_aperture_mm": closure.open_aperture_mm,
         "silent_rest_rate": rest.rate, "silent_frames": rest.frames,
         "neutral_gap_mm": neutral_gap,
-        "loudness_aperture_r": r, "av_lag_ms": lag, "av_lag_peak": peak,
+        "loudness_aperture_r": r, "loudness_aperture_r_outside_bilabials": r_open,
+        "av_lag_ms": lag, "av_lag_peak": peak,
         "jitter_hf_ratio_gap": jit_gap.hf_energy_ratio,
         "reversals_per_s_gap": jit_gap.reversals_per_s,
         "bilabial_failures": closure.failures,
@@ -121,6 +127,7 @@ _LABELS = [
     ("silent_rest_rate", "Silent rest rate", "{:.0%}"),
     ("silent_frames", "  silent frames scored", "{:d}"),
     ("loudness_aperture_r", "Loudness-aperture r", "{:.2f}"),
+    ("loudness_aperture_r_outside_bilabials", "  same, outside P/B/M", "{:.2f}"),
     ("av_lag_ms", "A/V lag (ms, + = motion late)", "{:+.0f}"),
     ("jitter_hf_ratio_gap", "Jitter: lip-gap energy > 8 Hz", "{:.1%}"),
     ("reversals_per_s_gap", "Jitter: lip-gap reversals/s", "{:.2f}"),

@@ -179,6 +179,15 @@ def test_evaluate_take_with_toy_rig():
     assert "Bilabial closure rate" in text and "100%" in text
     with pytest.raises(ValueError):
         evaluate_take(w[:, :10], FPS, segs, audio, rig=_TwoVertexRig())
+    # a loud, voiced M with the lips (correctly) sealed lowers r; outside P/B/M (only the
+    # 3-frame smoothing carries some of the M's loudness over) it stays high
+    sel = (t >= 0.7) & (t < 0.8)
+    loud_m = audio.copy()
+    loud_m[sel] = 0.3 * np.sin(2 * np.pi * 150 * t[sel])
+    m2 = evaluate_take(w, FPS, segs, loud_m.astype(np.float32), rig=_TwoVertexRig())
+    assert m2["loudness_aperture_r"] < m["loudness_aperture_r"] - 0.05
+    assert m2["loudness_aperture_r_outside_bilabials"] > 0.7
+    assert m2["loudness_aperture_r_outside_bilabials"] > m2["loudness_aperture_r"] + 0.05
 
 
 def test_inner_lip_gap_shapes_and_errors():
