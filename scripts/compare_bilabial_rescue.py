@@ -5,7 +5,8 @@ best path alone, on the held-out corpus voice, where the exact phones are known.
 For each utterance the word decode runs once; its lattice is then rescued at every threshold.
 Figures per setting: bilabial events of the truth covered by an input bilabial (recall),
 inserted bilabials that match a true one within 80 ms (precision of the additions), wrong
-insertions per minute, and the learned model's bilabial closure without and with the lip seal
+insertions per minute, input bilabial events with no true one near (per minute, best path's
+own errors included), and the learned model's bilabial closure without and with the lip seal
 (neutral, numpy runtime), all against the corpus's own phone timings. The threshold is chosen
 here; real recordings are scored afterwards, with the chosen setting only, by eval_real_speech.py.
 
@@ -68,7 +69,8 @@ def main():
     recs = load_records(args.corpus, "test")[args.skip:args.skip + args.items]
     thresholds = [float(t) for t in args.thresholds.split(",")]
     settings = ["best path"] + [f"rescue {t:g}" for t in thresholds]
-    acc = {k: dict(events=0, covered=0, added=0, added_ok=0, closed=0, closed_seal=0, secs=0.0)
+    acc = {k: dict(events=0, covered=0, added=0, added_ok=0, inputs=0, inputs_wrong=0, closed=0,
+                   closed_seal=0, secs=0.0)
            for k in settings}
     audio_s = 0.0
     dec_s = 0.0
@@ -100,6 +102,9 @@ def main():
             a["events"] += len(truth)
             # a true event is covered when an input bilabial overlaps its last 80 ms (+40 ms)
             a["covered"] += sum(any(s < b + 0.04 and e > b - 0.08 for s, e in inp) for _, b in truth)
+            a["inputs"] += len(inp)     # every input bilabial event, and those with no true one near
+            a["inputs_wrong"] += sum(not any(s < b + 0.08 and e > b - 0.12 for _, b in truth)
+                                     for s, e in inp)
             a["added"] += len(added)
             a["added_ok"] += sum(any(abs(ad.end - b) < 0.08 or (ad.start < b and ad.end > s)
                                      for s, b in truth) for ad in added)
@@ -117,6 +122,8 @@ def main():
         res[k] = {"event_recall": a["covered"] / max(a["events"], 1),
                   "added": a["added"], "added_precision": a["added_ok"] / a["added"] if a["added"] else None,
                   "wrong_added_per_min": (a["added"] - a["added_ok"]) / audio_s * 60,
+                  "input_bilabials": a["inputs"],
+                  "wrong_input_bilabials_per_min": a["inputs_wrong"] / audio_s * 60,
                   "closure": a["closed"] / max(a["events"], 1),
                   "closure_with_seal": a["closed_seal"] / max(a["events"], 1),
                   "events": a["events"], "rescue_s_per_audio_min": a["secs"] / audio_s * 60}

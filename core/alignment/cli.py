@@ -17,7 +17,11 @@ def register_cli(sub) -> None:
     p.set_defaults(func=_run_align)
     r = sub.add_parser("recognize-phones", help="phone timings without a transcript")
     r.add_argument("audio")
-    r.add_argument("--method", choices=("words", "allphone"), default="words")
+    r.add_argument("--method", choices=("words", "words_fast", "allphone"), default="words")
+    r.add_argument("--bilabial-rescue", type=float, metavar="P",
+                   help="words only: add P/B/M of word-lattice alternatives at least this likely "
+                        "(0-1; off by default: more closures found, most additions wrong, see "
+                        "docs/model_results.md)")
     r.add_argument("--out", help="write phone timings JSON here")
     r.set_defaults(func=_run_recognize)
 
@@ -58,8 +62,12 @@ def _run_recognize(args) -> int:
 
     clip = load_audio(args.audio)
     try:
-        segs = recognize_phones(clip.samples, args.method, clip.sample_rate)
-    except AlignmentError as exc:
+        segs = recognize_phones(clip.samples, args.method, clip.sample_rate,
+                                bilabial_rescue=args.bilabial_rescue)
+    except (AlignmentError, ValueError) as exc:
         raise CliError(str(exc)) from exc
-    _write(args.out, segs, {"source": f"recognition:{args.method}"})
+    src = f"recognition:{args.method}"
+    if args.bilabial_rescue is not None:
+        src += f"+bilabial_rescue:{args.bilabial_rescue:g}"
+    _write(args.out, segs, {"source": src})
     return 0

@@ -110,3 +110,21 @@ def test_rescue_on_a_real_decode(bilabial_speech):
     assert sum(s.phone in BILABIALS for s in rescued) >= sum(s.phone in BILABIALS for s in best)
     with pytest.raises(ValueError, match="bilabial_rescue"):
         recognize_phones(x, sample_rate=sr, bilabial_rescue=1.5)
+
+
+def test_cli_recognize_phones_with_rescue(bilabial_speech, tmp_path, capsys):
+    import json
+
+    import soundfile as sf
+
+    from core.cli import main
+    x, sr = bilabial_speech
+    wav = tmp_path / "s.wav"
+    sf.write(wav, x, sr)
+    out = tmp_path / "phones.json"
+    assert main(["recognize-phones", str(wav), "--bilabial-rescue", "0.05", "--out", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    validate_segments(doc["segments"])
+    assert doc["source"] == "recognition:words+bilabial_rescue:0.05"
+    assert main(["recognize-phones", str(wav), "--bilabial-rescue", "2"]) == 2   # clear error
+    assert "bilabial_rescue" in capsys.readouterr().err
