@@ -68,14 +68,16 @@ with torch.no_grad():
             rows[e].append({"emotion_acc": emo_ok, "lip_acc": lip,
                             "lve_mm": lip_vertex_error(v, rig.apply(gt), lips),
                             "closure": ev["bilabial_closure_rate"], "rest": ev["silent_rest_rate"],
-                            "lag_ms": ev["av_lag_ms"], "loud_r": ev["loudness_aperture_r"]})
+                            "lag_ms": ev["av_lag_ms"], "loud_r": ev["loudness_aperture_r"],
+                            "loud_r_open": ev["loudness_aperture_r_outside_bilabials"]})
             if e == "neutral":
                 eg = evaluate_take(gt, 30.0, segs, x, rig=rig)
                 mg = torch.from_numpy(np.ascontiguousarray(gt))[None]
                 rows["ground_truth(neutral)"].append({"emotion_acc": float(fr["emotion_eval"](mg).argmax(-1).item() == 0),
                     "lip_acc": float((fr["lipreader"](mg)[0][0].argmax(-1).numpy() == labels).mean()), "lve_mm": 0.0,
                     "closure": eg["bilabial_closure_rate"], "rest": eg["silent_rest_rate"],
-                    "lag_ms": eg["av_lag_ms"], "loud_r": eg["loudness_aperture_r"]})
+                    "lag_ms": eg["av_lag_ms"], "loud_r": eg["loudness_aperture_r"],
+                    "loud_r_open": eg["loudness_aperture_r_outside_bilabials"]})
 res = {e: {k: float(np.nanmean([r[k] for r in v])) for k in v[0]} for e, v in rows.items()}
 res["items"] = len(recs)
 res["phone_source"] = source
