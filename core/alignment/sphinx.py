@@ -317,6 +317,12 @@ def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPL
     """
     if method not in RECOGNIZERS:
         raise ValueError(f"unknown recognition method {method!r}; use one of {RECOGNIZERS}")
+    if bilabial_rescue is not None and not 0.0 < bilabial_rescue <= 1.0:
+        raise ValueError(f"bilabial_rescue must be a posterior in (0, 1] or None, got "
+                         f"{bilabial_rescue!r}")
+    if bilabial_rescue is not None and method != "words":
+        raise ValueError(f"bilabial_rescue needs method 'words' (its lattice posteriors come "
+                         f"from the best-path pass that {method!r} lacks)")
     pcm, duration = to_pcm16(samples16k, sample_rate)
     if np.abs(np.frombuffer(pcm, dtype="<i2")).max(initial=0) < DIGITAL_SILENCE:
         return [PhoneSegment("SIL", 0.0, duration)]    # nothing to hear: never invent words
@@ -330,16 +336,13 @@ def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPL
             except RuntimeError as exc:
                 raise AlignmentError(f"PocketSphinx phone decoding failed: {exc}") from exc
         return tile_segments(raw, duration)
-    if bilabial_rescue is not None and not 0.0 < bilabial_rescue <= 1.0:
-        raise ValueError(f"bilabial_rescue must be a posterior in (0, 1] or None, got "
-                         f"{bilabial_rescue!r}")
     dec = _decoder(method)
     arcs, pron = [], {}
     with _lock:
         try:
             _run(dec, pcm)
             hyp = dec.hyp()
-            if bilabial_rescue is not None and method == "words":
+            if bilabial_rescue is not None:
                 from .lattice import decoder_lattice
                 arcs = decoder_lattice(dec, min_prob=bilabial_rescue / 4)
                 pron = {a.dict_key: dec.lookup_word(a.dict_key) for a in arcs}

@@ -110,6 +110,8 @@ def test_rescue_on_a_real_decode(bilabial_speech):
     assert sum(s.phone in BILABIALS for s in rescued) >= sum(s.phone in BILABIALS for s in best)
     with pytest.raises(ValueError, match="bilabial_rescue"):
         recognize_phones(x, sample_rate=sr, bilabial_rescue=1.5)
+    with pytest.raises(ValueError, match="needs method 'words'"):
+        recognize_phones(x, "words_fast", sample_rate=sr, bilabial_rescue=0.1)
 
 
 def test_cli_recognize_phones_with_rescue(bilabial_speech, tmp_path, capsys):
