@@ -208,6 +208,13 @@ class PhoneCache(ClipCache):
 PHONE_CACHE = PhoneCache()
 
 
+def _chunk_progress(step: Callable[[float, str], None], lo: float, hi: float):
+    """Map a long recording's recognition progress (chunks done) onto ``step``'s range."""
+    def progress(done: int, total: int) -> None:
+        step(lo + (hi - lo) * done / max(1, total), f"recognising phones ({done}/{total} parts)")
+    return progress
+
+
 class ChoreographyEngine:
     """Phones (PocketSphinx) -> rule-based ARKit choreography; no learned weights involved."""
 
@@ -218,17 +225,22 @@ class ChoreographyEngine:
         self.label = f"choreography ({reason})"
         self.recognition = check_recognition(recognition)
 
-    def phones(self, samples: np.ndarray, transcript: Optional[str]) -> list[PhoneSegment]:
-        """Phone timings of the clip (recognised, or aligned to ``transcript``), cached per clip."""
+    def phones(self, samples: np.ndarray, transcript: Optional[str],
+               progress: Optional[Callable[[int, int], None]] = None) -> list[PhoneSegment]:
+        """Phone timings of the clip (recognised, or aligned to ``transcript``), cached per clip.
+
+        ``progress(done, total)`` follows the chunks of a long recording's recognition; an
+        exception it raises (a cancel) stops it."""
         key = PHONE_CACHE.key(samples, transcript, self.recognition)
         hit = PHONE_CACHE.get(key)
         if hit is not None:
             return hit
-        segments = self._phones(samples, transcript)
+        segments = self._phones(samples, transcript, progress)
         PHONE_CACHE.put(key, segments)
         return list(segments)
 
-    def _phones(self, samples: np.ndarray, transcript: Optional[str]) -> list[PhoneSegment]:
+    def _phones(self, samples: np.ndarray, transcript: Optional[str],
+                progress=None) -> list[PhoneSegment]:
         try:
             from . import alignment
         except ImportError as exc:  # pocketsphinx missing from this Python (e.g. inside Blender)
@@ -239,7 +251,7 @@ class ChoreographyEngine:
         try:
             if transcript and transcript.strip():   # chunked at pauses past 30 s (align_long)
                 return list(alignment.align_long(samples, transcript).phones)
-            return list(alignment.recognize_phones(samples, self.recognition))
+            return list(alignment.recognize_phones(samples, self.recognition, progress=progress))
         except ImportError as exc:
             raise EngineError(f"PocketSphinx could not be loaded ({exc}); reinstall the Parley "
                               f"extension for this platform") from exc
@@ -250,7 +262,7 @@ class ChoreographyEngine:
     def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
                  step: Callable[[float, str], None]):
         step(0.15, "recognising phones" if not transcript else "aligning transcript")
-        segments = self.phones(samples, transcript)
+        segments = self.phones(samples, transcript, _chunk_progress(step, 0.15, 0.75))
         step(0.75, "choreographing the face")
         from .choreography import animate
         w = animate(segments, duration, fps=MODEL_FPS, emotion=emotion, intensity=intensity,
@@ -306,7 +318,8 @@ class LearnedEngine:
         model = self.load()
         step(0.15, "timing phones")
         try:  # phone timings feed phone-based front ends and the QA figures
-            segments = ChoreographyEngine(recognition=self.recognition).phones(samples, transcript)
+            segments = ChoreographyEngine(recognition=self.recognition).phones(
+                samples, transcript, _chunk_progress(step, 0.15, 0.4))
         except EngineError:
             segments = []
         step(0.4, "running model")

@@ -2,7 +2,8 @@
 
 Backed by PocketSphinx 5 and its bundled en-us acoustic model, CMU dictionary and phone LM
 (no download at run time). See ``sphinx`` for the two-pass alignment, ``long`` for recordings
-of minutes, ``text`` for transcript normalisation and out-of-dictionary words, ``compare`` for
+of minutes, ``chunked`` and ``workers`` for recognising long recordings in pieces on every
+core, ``text`` for transcript normalisation and out-of-dictionary words, ``compare`` for
 phone-overlap accuracy.
 """
 from .compare import phone_overlap_accuracy

@@ -22,6 +22,9 @@ def register_cli(sub) -> None:
                    help="words only: add P/B/M of word-lattice alternatives at least this likely "
                         "(0-1; off by default: more closures found, most additions wrong, see "
                         "docs/model_results.md)")
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="helper processes for recordings longer than 15 s (default: one per "
+                        "core, up to 4; 1 = this process only)")
     r.add_argument("--out", help="write phone timings JSON here")
     r.set_defaults(func=_run_recognize)
 
@@ -63,7 +66,7 @@ def _run_recognize(args) -> int:
     clip = load_audio(args.audio)
     try:
         segs = recognize_phones(clip.samples, args.method, clip.sample_rate,
-                                bilabial_rescue=args.bilabial_rescue)
+                                bilabial_rescue=args.bilabial_rescue, workers=args.workers)
     except (AlignmentError, ValueError) as exc:
         raise CliError(str(exc)) from exc
     src = f"recognition:{args.method}"

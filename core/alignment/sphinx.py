@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -195,6 +196,14 @@ def tile_segments(raw: list[tuple[str, float, float]], duration: float) -> list[
 
 
 def _run(decoder, pcm: bytes) -> None:
+    """Decode one whole utterance, independent of what the decoder heard before.
+
+    PocketSphinx carries its cepstral-mean estimate from one utterance into the next, so the
+    same clip decoded after another gives other words (seen on real speech). ``reinit_feat``
+    resets it (free), which makes results depend only on the audio: a re-take, a test, or a
+    chunk decoded by any helper process gets the same phones.
+    """
+    decoder.reinit_feat()
     decoder.start_utt()
     decoder.process_raw(pcm, full_utt=True)
     decoder.end_utt()
@@ -297,9 +306,14 @@ def align(samples16k, transcript: str, sample_rate: int = SAMPLE_RATE) -> list[P
 
 RECOGNIZERS = ("words", "words_fast", "allphone")
 
+#: Recordings longer than this are recognised in chunks cut at pauses (seconds).
+CHUNK_S = 15.0
+
 
 def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPLE_RATE,
-                     bilabial_rescue: float | None = None) -> list[PhoneSegment]:
+                     bilabial_rescue: float | None = None, *, chunk_s: float | None = CHUNK_S,
+                     workers: int | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> list[PhoneSegment]:
     """Phone timings without a transcript.
 
     ``"words"`` (default): English word decoding with the bundled LM, then forced alignment of
@@ -314,6 +328,12 @@ def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPL
     ``bilabial_rescue`` (``"words"`` only): a lattice posterior in (0, 1]; bilabials of lattice
     words at least that likely that the best path lacks are spliced in
     (``core.alignment.bilabial_rescue``). None = best path only.
+
+    Word recognition of audio longer than ``chunk_s`` seconds (None = never) is done in chunks
+    cut in pauses (``core.alignment.chunked``), spread over ``workers`` helper processes
+    (None = one per core, up to 4; 0 or 1 = in this process). The cuts do not depend on
+    ``workers``, so the result is the same however many run. ``progress(done, total)`` is
+    called between chunks; an exception it raises (a cancel) stops the work and propagates.
     """
     if method not in RECOGNIZERS:
         raise ValueError(f"unknown recognition method {method!r}; use one of {RECOGNIZERS}")
@@ -323,9 +343,28 @@ def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPL
     if bilabial_rescue is not None and method != "words":
         raise ValueError(f"bilabial_rescue needs method 'words' (its lattice posteriors come "
                          f"from the best-path pass that {method!r} lacks)")
+    if chunk_s is not None and not chunk_s >= 5.0:
+        raise ValueError(f"chunk_s must be at least 5 seconds or None, got {chunk_s!r}")
     pcm, duration = to_pcm16(samples16k, sample_rate)
     if np.abs(np.frombuffer(pcm, dtype="<i2")).max(initial=0) < DIGITAL_SILENCE:
         return [PhoneSegment("SIL", 0.0, duration)]    # nothing to hear: never invent words
+    if method != "allphone" and chunk_s is not None and duration > chunk_s:
+        from .chunked import recognize_chunked
+        return recognize_chunked(np.frombuffer(pcm, dtype="<i2"), duration, method,
+                                 bilabial_rescue, chunk_s, workers, progress)
+    return _recognize_whole(pcm, duration, method, bilabial_rescue)
+
+
+def recognize_chunk(samples16k: np.ndarray, method: str,
+                    bilabial_rescue: float | None) -> list[tuple[str, float, float]]:
+    """One chunk of a long recording, recognised as a whole (what a helper process runs)."""
+    pcm, duration = to_pcm16(samples16k)
+    return [(p.phone, p.start, p.end)
+            for p in _recognize_whole(pcm, duration, method, bilabial_rescue)]
+
+
+def _recognize_whole(pcm: bytes, duration: float, method: str,
+                     bilabial_rescue: float | None) -> list[PhoneSegment]:
     if method == "allphone":
         dec = _decoder("allphone")
         with _lock:
@@ -359,7 +398,7 @@ def recognize_phones(samples16k, method: str = "words", sample_rate: int = SAMPL
     except AlignmentError as exc:
         log.warning("recognize_phones: recognised words could not be aligned (%s); using "
                     "phonetic decoding instead", exc)
-        return recognize_phones(x, "allphone")
+        return _recognize_whole(pcm, duration, "allphone", None)
     # the 16 kHz copy may differ from the caller's duration by a sample: stretch the tail
     phones = tile_segments([(p.phone, p.start, p.end) for p in phones if p.phone != "SIL"],
                            duration)

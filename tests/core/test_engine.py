@@ -228,7 +228,7 @@ def test_learned_engine_runs_an_installed_checkpoint(tmp_path, monkeypatch):
     ckpt.save_component(tmp_path, "s2c", SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend))
     ckpt.save_component(tmp_path, "vqvae", MotionVQVAE(cfg.vq))
     monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path)
-    monkeypatch.setattr(E.ChoreographyEngine, "phones", lambda self, x, t: [])
+    monkeypatch.setattr(E.ChoreographyEngine, "phones", lambda self, x, t, progress=None: [])
     take = E.generate_take(tone(1.0), fps=24, emotion="sad", intensity=0.5)
     assert take.engine == E.ENGINE_LEARNED and tmp_path.name in take.engine_label
     assert take.weights.shape == (24, NUM_SHAPES) and np.all(np.isfinite(take.weights))
@@ -309,7 +309,7 @@ def test_learned_engine_seals_bilabials_unless_told_not_to(tmp_path, monkeypatch
     ckpt.save_component(tmp_path, "s2c", SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend))
     ckpt.save_component(tmp_path, "vqvae", MotionVQVAE(cfg.vq))
     segs = [PhoneSegment("SIL", 0.0, 0.3), PhoneSegment("M", 0.3, 0.5), PhoneSegment("AA", 0.5, 1.0)]
-    monkeypatch.setattr(E.ChoreographyEngine, "phones", lambda self, x, t: list(segs))
+    monkeypatch.setattr(E.ChoreographyEngine, "phones", lambda self, x, t, progress=None: list(segs))
     kw = dict(fps=30, engine="learned", model_path=tmp_path)
     sealed = E.generate_take(tone(1.0), **kw)
     raw = E.generate_take(tone(1.0), lip_seal=False, **kw)
@@ -323,7 +323,7 @@ def test_recognition_method_reaches_the_recogniser_and_the_cache(monkeypatch):
     from core import alignment
     seen = []
     monkeypatch.setattr(alignment, "recognize_phones",
-                        lambda x, method="words": seen.append(method) or [PhoneSegment("AA", 0, len(x) / 16000)])
+                        lambda x, method="words", progress=None: seen.append(method) or [PhoneSegment("AA", 0, len(x) / 16000)])
     x = tone()
     E.generate_take(x, fps=24, engine="choreography")
     E.generate_take(x, fps=24, engine="choreography", recognition="words_fast")
