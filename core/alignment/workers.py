@@ -26,7 +26,7 @@ from typing import Callable, Optional
 
 log = logging.getLogger(__name__)
 
-#: Upper bound of helper processes (each holds its own decoder, ~60 MB).
+#: Upper bound of helper processes (each holds its own decoders, ~250 MB peak).
 MAX_WORKERS = 4
 
 _HEADER = struct.Struct("<Q")
