@@ -42,3 +42,15 @@ def test_learned_engine_runs_without_torch_in_blender(installed_with_audio, tmp_
     assert abs(jaw.size - jaw_ref.size) <= 2
     # Blender's mixdown is 16-bit and starts 10 frames earlier, so not bit-identical input
     assert np.corrcoef(jaw[:n], jaw_ref[:n])[0, 1] > 0.9
+
+
+def test_recognition_helpers_run_from_the_installed_extension(installed, speech_dir):
+    """Helper processes start from inside Blender (no multiprocessing re-import of bl_ext)."""
+    python, profile, _ = installed
+    r = run_script(python, "recognize_helpers.py", speech_dir / CLIP, user_resources=profile,
+                   timeout=600)
+    assert "exception" not in r, r.get("exception")
+    assert r["module"].startswith("bl_ext.") and "extensions" in r["package_parent"], r
+    assert r["can_spawn"] and r["helpers"] == 2, r
+    assert r["identical"] and r["phones"] > 30, r
+    assert r["parts"][0] == r["parts"][1] >= 2, r
