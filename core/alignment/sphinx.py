@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
