@@ -3,6 +3,7 @@ train-regression, evaluate, generate. Heavy imports happen inside the handlers."
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 
@@ -73,7 +74,8 @@ def _runner(stage):
         fn = {"stage1": train.train_stage1, "aux": train.train_aux, "stage2": train.train_stage2,
               "regression": train.train_regression}[stage]
         result = fn(_opts(args), _base_config(args))
-        print(json.dumps({"stage": stage, "out": args.out, "last": result}, indent=2))
+        if int(os.environ.get("RANK", "0")) == 0:    # under torchrun only rank 0 reports
+            print(json.dumps({"stage": stage, "out": args.out, "last": result}, indent=2))
         return 0
     return run
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def prepare_features(corpus_dir, frontend, records, phone_source: str = "recogni
         f = frontend.features(item.samples, n, **kw)
         path = feature_path(corpus_dir, frontend, rec["id"], phone_source)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")   # concurrent writers never share it
         np.save(tmp, f.astype(np.float16))
         tmp.replace(path)
     for rec in records:

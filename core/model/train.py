@@ -8,6 +8,7 @@ saves). All stages of one model share ``<out>/config.json``, written by the firs
 """
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
@@ -82,7 +83,10 @@ class Run:
         if want_cuda:
             torch.cuda.set_device(self.device)
         if self.world > 1 and not torch.distributed.is_initialized():
-            torch.distributed.init_process_group("nccl" if want_cuda else "gloo")
+            # long timeout: ranks meet at a barrier after each computes its share of the
+            # front-end features (PocketSphinx recognition can take hours on a big corpus)
+            torch.distributed.init_process_group("nccl" if want_cuda else "gloo",
+                                                 timeout=datetime.timedelta(hours=6))
         if opt.threads:
             torch.set_num_threads(opt.threads)
         seed = opt.seed + self.rank
@@ -97,6 +101,7 @@ class Run:
         self.log_path = self.out / "logs" / f"{stage}.jsonl"
         self.state_path = self.out / "train_state" / f"{stage}.pt"
         self.t0 = time.time()
+        self.log("start", world_size=self.world, device=str(self.device))
 
     def wrap(self, model):
         model.to(self.device)
@@ -124,6 +129,14 @@ class Run:
                 yield {k: (v.to(self.device) if torch.is_tensor(v) else v) for k, v in b.items()}
             epoch += 1
 
+    def broadcast_params(self, *modules):
+        """Give every rank rank 0's weights for modules trained outside the DDP wrapper (DDP
+        does this itself for the modules it wraps); each rank was seeded differently."""
+        if self.world > 1:
+            for module in modules:
+                for t in list(module.parameters()) + list(module.buffers()):
+                    torch.distributed.broadcast(t.data, 0)
+
     def sync_grads(self, module):
         """Average gradients of a module used outside the DDP wrapper (multi-GPU only)."""
         if self.world > 1:
@@ -135,7 +148,7 @@ class Run:
     def log(self, step, **values):
         if self.main:
             rec = {"step": step, "time_s": round(time.time() - self.t0, 1)}
-            rec.update({k: (round(float(v), 6) if isinstance(v, (float, int, torch.Tensor)) else v)
+            rec.update({k: (round(float(v), 6) if isinstance(v, (float, torch.Tensor)) else v)
                         for k, v in values.items()})
             with open(self.log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
@@ -164,9 +177,31 @@ class Run:
         torch.set_rng_state(state["torch_rng"])
         return int(state["step"])
 
-    def close(self):
+    def check_in_sync(self, components: dict) -> None:
+        """Raise if the ranks' trained weights differ (a module trained outside DDP without
+        ``broadcast_params`` / ``sync_grads`` would drift apart while rank 0 alone saves)."""
+        if self.world == 1:
+            return
+        for name, module in components.items():
+            module = module.module if hasattr(module, "module") else module
+            ts = [t.detach().double().flatten() for t in
+                  list(module.parameters()) + [b for b in module.buffers() if b.is_floating_point()]]
+            vec = torch.cat(ts) if ts else torch.zeros(1, dtype=torch.float64, device=self.device)
+            sig = torch.stack([vec.sum(), vec.abs().sum(), (vec * vec).sum()])
+            hi, lo = sig.clone(), sig.clone()
+            torch.distributed.all_reduce(hi, op=torch.distributed.ReduceOp.MAX)
+            torch.distributed.all_reduce(lo, op=torch.distributed.ReduceOp.MIN)
+            if not torch.allclose(hi, lo, rtol=1e-9, atol=1e-9):
+                raise RuntimeError(f"{self.stage}: the {self.world} ranks ended with different "
+                                   f"'{name}' weights (checksums {lo.tolist()} .. {hi.tolist()})")
+
+    def close(self, components: dict | None = None):
+        """End of a stage: verify the ranks agree, log the world size, release the group."""
         if self.world > 1 and torch.distributed.is_initialized():
+            self.check_in_sync(components or {})
+            self.log("end", world_size=self.world, ranks_in_sync=True)
             torch.distributed.barrier()
+            torch.distributed.destroy_process_group()
 
 
 def get_config(opt: TrainOptions, base: ModelConfig | None = None) -> ModelConfig:
@@ -278,7 +313,7 @@ def train_stage1(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
                 run.log(step, **{f"val_{k}": v for k, v in evaluate_stage1(vq, opt, cfg, val, run.device).items()})
         if (step + 1) % opt.save_every == 0 or step == opt.steps - 1:
             run.save(step + 1, {"vqvae": vq}, optim)
-    run.close()
+    run.close({"vqvae": vq})
     return last
 
 
@@ -320,6 +355,7 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.01)
     comps = {"lipreader": lip, "emotion": emo, "emotion_eval": emo_eval}
     step = run.resume(comps, optim)
+    run.broadcast_params(lip, emo, emo_eval)              # not DDP-wrapped: synced by hand
     main = run.batches(MotionWindows(opt.corpus, recs, None, cfg, opt.window, opt.seed), opt.batch, 1)
     heldb = run.batches(MotionWindows(opt.corpus, held, None, cfg, opt.window, opt.seed + 7), opt.batch, 1)
     last = {}
@@ -340,6 +376,8 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
         loss = lip_ce + vis_ce + emo_ce + held_ce
         optim.zero_grad(set_to_none=True)
         loss.backward()
+        for m in (lip, emo, emo_eval):
+            run.sync_grads(m)
         optim.step()
         with torch.no_grad():
             acc = (pl[mask].argmax(-1) == phones[mask]).float().mean().item()
@@ -350,7 +388,7 @@ def train_aux(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
             run.log(step, loss=loss.item(), **last)
         if (step + 1) % opt.save_every == 0 or step == opt.steps - 1:
             run.save(step + 1, comps, optim)
-    run.close()
+    run.close(comps)
     return last
 
 
@@ -470,8 +508,13 @@ def stage2_losses(s2c, frozen, dual, cfg, b, sched_sampling=0.0,
     return total, info
 
 
-def speech_windows(opt: TrainOptions, cfg, frontend, recs, show_progress: bool) -> MotionWindows:
+def speech_windows(run: Run, opt: TrainOptions, cfg, frontend, recs,
+                   show_progress: bool) -> MotionWindows:
     """Training windows with front-end features for stage 2 and the regression baseline."""
+    if run.world > 1:    # each rank computes its share of the missing features, then all load
+        prepare_features(opt.corpus, frontend, recs[run.rank::run.world], opt.phone_source,
+                         show_progress)
+        torch.distributed.barrier()
     feats = prepare_features(opt.corpus, frontend, recs, opt.phone_source, show_progress)
     extra = {}
     if opt.phone_source == "simulated":
@@ -487,7 +530,7 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     cfg = get_config(opt, base)
     frontend = build_frontend(cfg.frontend)
     recs = _limit(load_records(opt.corpus, "train"), opt)
-    ds = speech_windows(opt, cfg, frontend, recs, opt.progress and run.main)
+    ds = speech_windows(run, opt, cfg, frontend, recs, opt.progress and run.main)
     names = ["vqvae"] + [n for n, w in (("lipreader", cfg.loss.lip), ("emotion", cfg.loss.emotion)) if w > 0]
     frozen = load_frozen(opt.out, cfg, run.device, names)
     s2c = SpeechToCodes(cfg.s2c, cfg.vq, cfg.frontend).to(run.device)
@@ -503,6 +546,8 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
     params = [p for m in comps.values() for p in m.parameters()]
     optim = torch.optim.AdamW(params, lr=opt.lr, weight_decay=0.01)
     step = run.resume(comps, optim)
+    if dual is not None:
+        run.broadcast_params(dual)                         # not DDP-wrapped: synced by hand
     model = run.wrap(s2c)
     batches = run.batches(ds, opt.batch, cfg.vq.downsample)
     lip_basis = _lip_basis(opt, run.device)
@@ -529,7 +574,7 @@ def train_stage2(opt: TrainOptions, base: ModelConfig | None = None) -> dict:
             if (step + 1) % opt.save_every:
                 run.save(step + 1, comps, optim)
             break
-    run.close()
+    run.close(comps)
     return last
 
 
@@ -540,7 +585,7 @@ def train_regression(opt: TrainOptions, base: ModelConfig | None = None) -> dict
     cfg = get_config(opt, base)
     frontend = build_frontend(cfg.frontend)
     recs = _limit(load_records(opt.corpus, "train"), opt)
-    ds = speech_windows(opt, cfg, frontend, recs, opt.progress and run.main)
+    ds = speech_windows(run, opt, cfg, frontend, recs, opt.progress and run.main)
     reg = RegressionBaseline(cfg.s2c, cfg.frontend)
     reg.set_normalization(*motion_normalization(opt.corpus, recs))
     reg.to(run.device)
@@ -575,5 +620,5 @@ def train_regression(opt: TrainOptions, base: ModelConfig | None = None) -> dict
             run.log(step, loss=loss.item(), lr=optim.param_groups[0]["lr"], **last)
         if (step + 1) % opt.save_every == 0 or step == opt.steps - 1:
             run.save(step + 1, {"regression": reg}, optim)
-    run.close()
+    run.close({"regression": reg})
     return last
