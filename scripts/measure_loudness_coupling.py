@@ -50,11 +50,13 @@ def main(argv=None) -> int:
     ap.add_argument("--items", type=int, default=150)
     ap.add_argument("--gains", type=float, nargs="+", default=[0.35, 0.6, 0.9])
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--split", default="train", choices=("train", "val", "test"),
+                    help="test = the held-out voice (still synthetic: never the real recordings)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
 
     rig = FlameRig.from_ply(args.template)
-    recs = [r for r in _records(args.corpus) if r["split"] == "train"
+    recs = [r for r in _records(args.corpus) if r["split"] == args.split
             and (Path(args.corpus) / r["motion"]).is_file()]
     rng = np.random.default_rng(args.seed)
     recs = [recs[i] for i in sorted(rng.choice(len(recs), min(args.items, len(recs)), replace=False))]
@@ -80,7 +82,7 @@ def main(argv=None) -> int:
     for row in rows:
         by[(row["voice"], row["gain"])].append(row)
     voices = sorted({r["voice"] for r in rows})
-    print(f"{len(recs)} train items, {len(voices)} voices; median r (speech frames) per gain")
+    print(f"{len(recs)} {args.split} items, {len(voices)} voices; median r (speech frames) per gain")
     print("voice".ljust(28) + "".join(f"{g:>10.2f}" for g in args.gains))
     for v in voices + ["ALL"]:
         cells = []

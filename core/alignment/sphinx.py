@@ -128,10 +128,34 @@ def to_pcm16(samples, sample_rate: int = SAMPLE_RATE) -> tuple[bytes, float]:
     if dur < MIN_DURATION:
         raise ValueError(f"audio is {dur * 1000:.0f} ms long; need at least "
                          f"{MIN_DURATION * 1000:.0f} ms of speech to align")
-    peak = float(np.max(np.abs(x)))
+    return (np.clip(working_level(x), -1.0, 1.0) * 32767.0).astype("<i2").tobytes(), dur
+
+
+#: Peak below which a recording is brought up to ``BOOST_PEAK`` before recognition (-20 dBFS):
+#: PocketSphinx agrees with itself within 1 % from 0 to -20 dB of gain, but a recording made
+#: 40 dB too quiet loses a quarter of its phones (docs/model_results.md, "Recording level").
+QUIET_PEAK = 0.1
+BOOST_PEAK = 0.5
+#: Most gain added (40 dB): room tone is not raised to speech level.
+MAX_BOOST = 100.0
+#: A mean at least this far from zero (-46 dBFS) is a DC offset and is removed; smaller ones
+#: are left (PocketSphinx's search changes a phone or two for any perturbation at all).
+DC_OFFSET = 0.005
+
+
+def working_level(x: np.ndarray) -> np.ndarray:
+    """Mono float samples at a level the recogniser works at: a DC offset removed, quiet
+    recordings raised to ``BOOST_PEAK`` (at most ``MAX_BOOST``), over-range input scaled down.
+    Digital silence stays silence; normal levels are left alone."""
+    dc = float(x.mean()) if x.size else 0.0
+    if abs(dc) >= DC_OFFSET:
+        x = x - np.float32(dc)
+    peak = float(np.max(np.abs(x), initial=0.0))
     if peak > 1.0:  # clipped float input: scale rather than wrap
-        x = x / peak
-    return (np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes(), dur
+        return x / peak
+    if DIGITAL_SILENCE / 32767.0 <= peak < QUIET_PEAK:
+        return x * np.float32(min(BOOST_PEAK / peak, MAX_BOOST))
+    return x
 
 
 _guessed: dict[int, dict[str, str]] = {}  # id(decoder) -> words it was taught, and how
