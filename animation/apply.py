@@ -290,7 +290,7 @@ def commit(job: Job, result: Result) -> Outcome:
             "seconds": round(result.seconds, 3), "audio_seconds": round(take.duration, 3),
             "rtf": round(result.seconds / take.duration, 4) if take.duration else 0.0,
             "fps": round(job.fps, 5), "qa": take.qa, "versions": take.versions,
-            "audio": job.audio_label, "target_mode": plan.mode}
+            "audio": job.audio_label, "target_mode": plan.mode, "phones": take.phone_source}
     written = takes.write_take(key, plan.curves(take.weights), job.first_frame,
                                strip_name=job.audio_label, emotion=take.emotion,
                                intensity=take.intensity, meta=meta,

@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--strip", help="use only this sound strip (default: all audible strips)")
     src.add_argument("--audio", help="use this audio file, starting at the scene's first frame")
-    p.add_argument("--transcript", default="", help="what is said (improves phone timing)")
+    p.add_argument("--transcript", default="", help="what is said (improves phone timing; "
+                                                    "default: the scene's saved Transcript)")
     p.add_argument("--transcript-file", help="read the transcript from this text file")
     p.add_argument("--engine", default="auto", choices=("auto", "choreography", "learned"))
     p.add_argument("--fast-recognition", action="store_true",
@@ -178,7 +179,8 @@ def run(argv: list[str]) -> int:
         if not info:
             made = takes.parley_takes(key)
             info = takes.take_info(made[-1]) if made else {}
-        log(f"engine: {info.get('engine', '?')}; versions: {info.get('versions', {})}")
+        log(f"engine: {info.get('engine', '?')}; phones: {info.get('phones', '?')}; "
+            f"versions: {info.get('versions', {})}")
         if args.report:
             with open(args.report, "w", encoding="utf-8") as f:
                 json.dump({"blender": bpy.app.version_string, "file": bpy.data.filepath,

@@ -53,6 +53,14 @@ class ParleySettings(bpy.types.PropertyGroup):
                           description="Emotion of the performance (MEAD's eight)")
     intensity: FloatProperty(name="Intensity", default=1.0, min=0.0, max=1.0, subtype='FACTOR',
                              description="Strength of the emotion (0 = neutral)")
+    transcript: StringProperty(
+        name="Transcript", default="",
+        description="What is said (optional). Parley then aligns these words to the audio instead "
+                    "of recognising them: the lips meet on far more P/B/M, timing is exact")
+    transcript_text: PointerProperty(
+        name="Transcript Text", type=bpy.types.Text,
+        description="A text datablock holding the transcript (for long recordings); used instead "
+                    "of the Transcript line when set")
     lip_seal: BoolProperty(name="Seal P/B/M", default=True,
                            description="Learned model: make the lips meet on every P, B and M of "
                                        "the recognised (or transcript) phones")
@@ -62,6 +70,14 @@ class ParleySettings(bpy.types.PropertyGroup):
     audio_duration: FloatProperty(name="Duration", default=0.0, unit='TIME_ABSOLUTE')
     audio_rms_db: FloatProperty(name="RMS Level", default=-120.0)
     audio_peak_db: FloatProperty(name="Peak Level", default=-120.0)
+
+
+def scene_transcript(settings) -> str:
+    """The job's transcript: the Text datablock's contents when one is set, else the line."""
+    text = getattr(settings, "transcript_text", None)
+    if text is not None:
+        return text.as_string().strip()
+    return (getattr(settings, "transcript", "") or "").strip()
 
 
 class ParleyRuntime(bpy.types.PropertyGroup):

@@ -77,6 +77,9 @@ class Take:
     timings: dict = field(default_factory=dict)
     qa: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    #: where the phone timings came from: "transcript" (forced alignment) or
+    #: "recognised (words)" / "recognised (words_fast)" (PocketSphinx, no transcript)
+    phone_source: str = ""
 
     @property
     def num_frames(self) -> int:
@@ -91,7 +94,8 @@ class Take:
     def summary(self) -> str:
         return (f"{self.engine_label}: {self.num_frames} frames at {self.fps:.3f} fps, "
                 f"{self.emotion}@{self.intensity:.2f}, {self.timings.get('total', 0.0):.2f} s "
-                f"({self.realtime_factor:.2f}x real time)")
+                f"({self.realtime_factor:.2f}x real time)"
+                + (f", phones {self.phone_source}" if self.phone_source else ""))
 
 
 # --------------------------------------------------------------------------------------- checks
@@ -470,6 +474,11 @@ def versions(engine=None) -> dict:
     return out
 
 
+def phone_source_label(transcript: Optional[str], recognition: str) -> str:
+    """How a take's phones were found, as recorded with the take and shown to the user."""
+    return "transcript" if transcript and transcript.strip() else f"recognised ({recognition})"
+
+
 def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: float = 1.0,
                   transcript: Optional[str] = None, progress: Optional[ProgressFn] = None,
                   should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
@@ -532,4 +541,5 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     return Take(weights=weights, fps=fps, names=ARKIT_NAMES, duration=duration, emotion=emotion,
                 intensity=intensity, engine=eng.name, engine_label=eng.label,
                 start_offset=float(start_offset), weights30=w30, segments=list(segments),
-                timings=timings, qa=qa, versions=versions(eng))
+                timings=timings, qa=qa, versions=versions(eng),
+                phone_source=phone_source_label(transcript, getattr(eng, "recognition", recognition)))

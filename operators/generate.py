@@ -49,10 +49,12 @@ def _request(op, context) -> apply.Request:
         pass  # add-on registered without preferences (e.g. from a checkout): defaults
     if getattr(op, "recognition", 'PREFS') != 'PREFS':
         recognition = op.recognition.lower()
+    from ..blender_support.properties import scene_transcript
+    transcript = op.transcript.strip() or scene_transcript(settings)
     return apply.Request(
         object_name=obj.name, emotion=settings.emotion, intensity=float(settings.intensity),
         audio_source=settings.audio_source, strip_name=settings.strip_name,
-        audio_file=settings.audio_file, transcript=op.transcript, extend_scene=op.extend_scene,
+        audio_file=settings.audio_file, transcript=transcript, extend_scene=op.extend_scene,
         push_previous_to_nla=op.push_previous_to_nla, engine=op.engine,
         model_path=bpy.path.abspath(model_path) if model_path else "", device=device,
         threads=threads, lip_seal=bool(getattr(settings, "lip_seal", True)),
@@ -90,7 +92,8 @@ class PARLEY_OT_generate_lipsync(bpy.types.Operator):
                                 description="Head to animate (empty: the panel's Head, else the "
                                             "active object)")
     transcript: StringProperty(name="Transcript", default="",
-                               description="What is said (optional; improves phone timing)")
+                               description="What is said (optional; empty: the panel's "
+                                           "Transcript, if any)")
     extend_scene: BoolProperty(name="Extend Scene Range", default=False,
                                description="Extend the scene's end frame when the speech is longer")
     push_previous_to_nla: BoolProperty(name="Keep Previous Take on NLA", default=False,

@@ -37,6 +37,12 @@ class PARLEY_PT_main(bpy.types.Panel):
             box.label(text=f"{n} sound strip{'s' if n != 1 else ''} in the scene, frames "
                            f"{scene.frame_start}-{scene.frame_end}")
         box.operator("parley.check_audio", icon='PLAY_SOUND')
+        if hasattr(settings, "transcript"):
+            tbox = col.box()
+            tbox.label(text="Transcript (optional, seals P/B/M reliably)", icon='TEXT')
+            if settings.transcript_text is None:
+                tbox.prop(settings, "transcript", text="")
+            tbox.prop(settings, "transcript_text", text="Text")
 
         col.separator()
         col.prop(settings, "emotion")

@@ -68,6 +68,12 @@ class PARLEY_PT_take(bpy.types.Panel):
         box = col.box()
         box.label(text=action.name, icon='ACTION')
         box.label(text=f"Engine: {info.get('engine', '?')}")
+        phones = info.get("phones", "")
+        if phones == "transcript":
+            box.label(text="Phones: aligned to the transcript")
+        elif phones:
+            box.label(text="Phones: recognised from the audio", icon='INFO')
+            box.label(text="A transcript seals more P/B/M", icon='BLANK1')
         secs, rtf = info.get("seconds"), info.get("rtf")
         if secs is not None:
             box.label(text=f"Device: {info.get('device', 'CPU')}, {secs:.1f} s "

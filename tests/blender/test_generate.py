@@ -107,8 +107,8 @@ def test_generate_on_flame_head(installed_with_audio, tmp_path, flame_dir, speec
     spec = {"head": "flame", "ply": str(flame_dir / "FLAME_sample.ply"),
             "speech": str(speech_dir / CLIP), "fps": 30, "frame_start": 1, "frame_end": 250,
             "strip_frame": 5, "emotion": "neutral", "intensity": 1.0, "emotion2": "surprised",
-            "transcript": TRANSCRIPT, "render_frames": [30], "engine": "BLENDER_WORKBENCH",
-            "size": 256}
+            "transcript": TRANSCRIPT, "transcript_via": "scene", "render_frames": [30],
+            "engine": "BLENDER_WORKBENCH", "size": 256}
     r = run_generate(installed_with_audio, tmp_path, spec)
     common_take_checks(r, n_curves=52, placement="active")
     assert set(r["take_1"]["curves"]) == set(ARKIT_NAMES)
@@ -145,6 +145,13 @@ def test_generate_on_flame_head(installed_with_audio, tmp_path, flame_dir, speec
     assert labels[r["take_1"]["action"]] == "ACTION"
     assert any(t.startswith("Engine: choreography") for t in labels)
     assert labels["Bilabial closure: 100 %"] == "CHECKMARK"
+    # the transcript typed in the panel's Transcript line was used (not recognition)
+    assert r["take_1"]["info"]["phones"] == "transcript"
+    assert "Phones: aligned to the transcript" in labels
+    recognised = {e[1]: e[2] for e in r["take_panel_recognised"] if e[0] == "label"}
+    assert recognised.get("Phones: recognised from the audio") == "INFO"
+    assert "A transcript seals more P/B/M" in recognised
+    assert ["prop", "transcript"] in r["main_panel"] and ["prop", "transcript_text"] in r["main_panel"]
     assert any(t.startswith("A/V lag:") for t in labels) and any(t.startswith("Jitter") for t in labels)
     running = r["take_panel_running"]
     assert ["progress", 0.4000000059604645, "recognising phones"] in running or \
@@ -159,8 +166,12 @@ def test_generate_on_flame_head(installed_with_audio, tmp_path, flame_dir, speec
 def test_generate_on_arkit_keyed_mesh(installed_with_audio, tmp_path, speech_dir):
     spec = {"head": "arkit", "speech": str(speech_dir / CLIP), "fps": 24, "frame_start": 1,
             "frame_end": 250, "strip_frame": 11, "emotion": "neutral", "intensity": 1.0,
-            "emotion2": "angry", "transcript": TRANSCRIPT}
+            "emotion2": "angry", "transcript": TRANSCRIPT, "transcript_via": "text"}
     r = run_generate(installed_with_audio, tmp_path, spec)
+    # the transcript came from the Text datablock picked in the panel, which hides the line
+    assert r["take_1"]["info"]["phones"] == "transcript"
+    assert ["prop", "transcript_text"] in r["main_panel"]
+    assert ["prop", "transcript"] not in r["main_panel"]
     # the artist's own action on the shape keys stays active; the take plays from NLA under it
     common_take_checks(r, n_curves=len(ARKIT_TEST_KEYS), placement="nla")
     assert set(r["take_1"]["curves"]) == ARKIT_TEST_KEYS  # variants matched, user key not driven

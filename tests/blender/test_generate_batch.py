@@ -37,9 +37,11 @@ def test_batch_script(installed_with_audio, tmp_path, speech_dir):
     assert "parley_batch: Blender " in log and "Parley 0.1.0" in log
     # "auto" = the choreography engine while the built-in checkpoint is held back (release.json)
     assert "engine: choreography (" in log
+    assert "phones: recognised (words)" in log  # no transcript in the shot or the arguments
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["emotion"] == "happy" and report["intensity"] == 0.7
     assert report["object"] == "Head" and report["versions"]["parley"] == "0.1.0"
+    assert report["phones"] == "recognised (words)"
     # deterministic: two runs give identical keyframes
     dumps = [run_script(python, "batch_shot.py", "dump", tmp_path / f"{n}.blend",
                         user_resources=profile) for n in ("a", "b")]

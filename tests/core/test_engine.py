@@ -121,6 +121,12 @@ def test_take_at_scene_rate_with_metadata():
     assert fracs == sorted(fracs) and fracs[0] == 0.0 and fracs[-1] == 1.0
     assert len(eng.calls[0]["loudness"]) == 60  # one loudness value per 30 fps frame
     assert take.versions["engine"] == "ramp (test)"
+    # how the phones were found is recorded with the take (the Take panel shows it)
+    assert take.phone_source == "recognised (words)" and "phones recognised" in take.summary()
+    assert E.generate_take(tone(1.0), fps=24, engine=eng,
+                           transcript=" hello ").phone_source == "transcript"
+    assert E.generate_take(tone(1.0), fps=24, engine=eng, transcript="  ",
+                           recognition="words_fast").phone_source == "recognised (words_fast)"
 
 
 def test_cancel_stops_before_anything_is_returned():

@@ -45,6 +45,16 @@ def main():
     settings.target = head
     settings.emotion = spec["emotion"]
     settings.intensity = spec["intensity"]
+    # how the transcript reaches Parley: the operator argument (scripts), the panel's line, or a
+    # Text datablock picked in the panel
+    via = spec.get("transcript_via", "operator")
+    if via == "scene":
+        settings.transcript = spec["transcript"]
+    elif via == "text":
+        settings.transcript = "a line that must not be used when a Text is set"
+        text = bpy.data.texts.new("Lines")
+        text.write(spec["transcript"] + "\n")
+        settings.transcript_text = text
     out = {"blender": bpy.app.version_string, "fps": scene.render.fps / scene.render.fps_base,
            "strip": [strip.frame_final_start, strip.frame_final_end]}
 
@@ -54,7 +64,8 @@ def main():
 
     def generate(tag):
         t = time.perf_counter()
-        res = bpy.ops.parley.generate_lipsync(transcript=spec.get("transcript", ""))
+        res = bpy.ops.parley.generate_lipsync(
+            transcript=spec.get("transcript", "") if via == "operator" else "")
         out[f"seconds_{tag}"] = time.perf_counter() - t
         out[f"result_{tag}"] = sorted(res)
         obj = bpy.data.objects["Head"]
@@ -68,6 +79,13 @@ def main():
 
     generate("1")
     out["take_panel"] = ps.draw_panel("PARLEY_PT_take")
+    out["main_panel"] = ps.draw_panel("PARLEY_PT_main")
+    # how the panel shows a take whose phones were recognised (metadata edited, then restored)
+    action = bpy.data.actions[out["take_1"]["action"]]
+    meta = action["parley_take"]
+    action["parley_take"] = json.dumps({**json.loads(meta), "phones": "recognised (words)"})
+    out["take_panel_recognised"] = ps.draw_panel("PARLEY_PT_take")
+    action["parley_take"] = meta
     rt = bpy.context.window_manager.parley
     rt.running, rt.progress, rt.status = True, 0.4, "recognising phones"
     out["take_panel_running"] = ps.draw_panel("PARLEY_PT_take")
