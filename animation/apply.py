@@ -303,6 +303,7 @@ def commit(job: Job, result: Result) -> Outcome:
         warnings.append(f"'{key.name}' already plays your action "
                         f"'{key.animation_data.action.name}', so the take was put on the NLA track "
                         f"'{takes.LIVE_TRACK}' underneath it; channels your action keys override it")
+    warnings.extend(take.notes)
     warnings.extend(qa_warnings(take.qa))
     msg = (f"{written.action_name}: {written.num_curves} shape keys, frames "
            f"{written.frames[0]:g}-{written.frames[1]:g} at {job.fps:.3f} fps, "

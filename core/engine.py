@@ -80,6 +80,8 @@ class Take:
     #: where the phone timings came from: "transcript" (forced alignment) or
     #: "recognised (words)" / "recognised (words_fast)" (PocketSphinx, no transcript)
     phone_source: str = ""
+    #: things the user should know about this take (e.g. a transcript that misses words)
+    notes: list = field(default_factory=list)
 
     @property
     def num_frames(self) -> int:
@@ -530,6 +532,10 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     if not np.all(np.isfinite(w30)):
         raise EngineError(f"engine {eng.label} returned NaN/inf weights")
     w30 = np.clip(w30, 0.0, 1.0).astype(np.float32)
+    notes = []
+    if transcript and transcript.strip() and segments:
+        from .alignment.fit import transcript_warnings
+        notes = transcript_warnings(x, segments)
 
     step(0.9, "resampling to scene frame rate")
     weights = resample_motion(w30, MODEL_FPS, fps, num_scene_frames(duration, fps))
@@ -542,4 +548,5 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
                 intensity=intensity, engine=eng.name, engine_label=eng.label,
                 start_offset=float(start_offset), weights30=w30, segments=list(segments),
                 timings=timings, qa=qa, versions=versions(eng),
-                phone_source=phone_source_label(transcript, getattr(eng, "recognition", recognition)))
+                phone_source=phone_source_label(transcript, getattr(eng, "recognition", recognition)),
+                notes=notes)

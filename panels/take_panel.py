@@ -57,7 +57,8 @@ class PARLEY_PT_take(bpy.types.Panel):
         elif LAST_RUN.get("message"):
             col.label(text=LAST_RUN["message"][:90], icon='CHECKMARK')
         for w in LAST_RUN.get("warnings", []):
-            col.label(text=w[:90], icon='ERROR')
+            for i, line in enumerate(_wrap(w, 48)):
+                col.label(text=line, icon='ERROR' if i == 0 else 'BLANK1')
 
         settings = getattr(context.scene, "parley", None)
         obj = (settings.target if settings is not None else None) or context.active_object

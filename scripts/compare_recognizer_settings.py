@@ -51,7 +51,7 @@ def main():
     items = [load_item(args.corpus, r, with_audio=True, with_motion=False) for r in recs]
     audio_s = sum(len(i.samples) for i in items) / 16000
     bil = [PHONE_INDEX[p] for p in BILABIALS]
-    fast = sx._decoder("words")
+    words, fast = sx._decoder("words"), sx._decoder("words_fast")
     candidates = {"pocketsphinx_default": "words", "parley_word_search": None,
                   "fwdflat_topn2": dict(bestpath=False, topn=2, maxhmmpf=3000, maxwpf=10)}
     settings = {k: (fast if kw is None else words if kw == "words" else

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 
@@ -120,6 +121,9 @@ def _generate(args):
         if Path(text).is_file():
             text = Path(text).read_text(encoding="utf-8")
         segs = align_long(x, text).phones
+        from ..alignment.fit import transcript_warnings
+        for note in transcript_warnings(x, segs):
+            print(f"warning: {note}", file=sys.stderr)
     w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
                        style=args.style or None, segments=segs)
     segs = segs if segs is not None else getattr(model.frontend, "last_segments", None)

@@ -281,6 +281,13 @@ def test_bad_input_cancel_and_busy(installed_with_audio, tmp_path, speech_dir):
     assert v["curves"] == ["Fcl_EYE_Close_L", "Fcl_EYE_Close_R", "Fcl_MTH_A", "Fcl_MTH_E",
                            "Fcl_MTH_I", "Fcl_MTH_O", "Fcl_MTH_U"]  # Fcl_BRW_Angry not driven
     assert v["aa_max"] > 0.3 and v["aa_min"] < 0.05
+    # half a transcript: a take is made and the artist is told that words are missing
+    pt = r["partial_transcript"]
+    assert pt["result"] == ["FINISHED"]
+    assert any("missing words" in w for w in pt["warnings"]), pt["warnings"]
+    warned = [e for e in pt["panel"] if e[0] == "label" and e[2] in ("ERROR", "BLANK1")]
+    assert "missing words" in " ".join(e[1] for e in warned)       # wrapped over several lines
+    assert all(len(e[1]) <= 48 for e in warned)
     # the modal path: progress moves on timer ticks, the take is written at the end; Esc and the
     # Cancel button stop it with the scene untouched
     m = r["modal"]

@@ -171,6 +171,14 @@ def main():
     out["vrm"] = {"mode": plan.mode, "result": sorted(res), "curves": sorted(take["curves"]),
                   "aa_max": max(take["curves"]["Fcl_MTH_A"]), "aa_min": min(take["curves"]["Fcl_MTH_A"])}
 
+    # a transcript that lacks words: the take is made, and the panel says where words are missing
+    gen = importlib.import_module(mod.__name__ + ".operators.generate")
+    words = spec["transcript"].split()
+    res = bpy.ops.parley.generate_lipsync(object_name="VrmHead",
+                                          transcript=" ".join(words[:len(words) // 2]))
+    out["partial_transcript"] = {"result": sorted(res), "warnings": list(gen.LAST_RUN["warnings"]),
+                                 "panel": ps.draw_panel("PARLEY_PT_take")}
+
     # the modal operator's own logic, driven like Blender's event loop would (which never runs
     # in background mode): timer ticks until done, Esc, and the Cancel button
     gen = importlib.import_module(mod.__name__ + ".operators.generate")

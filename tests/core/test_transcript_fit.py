@@ -1,0 +1,65 @@
+"""A transcript that lacks words is reported (core.alignment.fit), through the engine too."""
+from math import gcd
+
+import numpy as np
+import pytest
+
+from core.alignment import align_long
+from core.alignment.fit import transcript_warnings, uncovered_speech
+from tests.conftest import festival_say
+
+pytest.importorskip("pocketsphinx")
+
+FIRST = "Bob made a big map of the old harbour, and Pam bought it."
+SECOND = "Then the children painted the long wooden boat blue and green all afternoon."
+
+
+@pytest.fixture(scope="module")
+def two_sentences(tmp_path_factory):
+    from scipy.signal import resample_poly
+    x, sr = festival_say(f"{FIRST} {SECOND}", tmp_path_factory.mktemp("tts"))
+    if sr != 16000:
+        g = gcd(sr, 16000)
+        x = resample_poly(x, 16000 // g, sr // g).astype(np.float32)
+    return x
+
+
+def test_full_transcript_covers_the_speech(two_sentences):
+    phones = align_long(two_sentences, f"{FIRST} {SECOND}").phones
+    assert uncovered_speech(two_sentences, phones) == []
+    assert transcript_warnings(two_sentences, phones) == []
+
+
+def test_missing_sentence_is_found_where_it_is_spoken(two_sentences):
+    full = align_long(two_sentences, f"{FIRST} {SECOND}")
+    second_start = next(w.start for w in full.words if w.word.lower() == "then")
+    phones = align_long(two_sentences, FIRST).phones
+    gaps = uncovered_speech(two_sentences, phones)
+    assert gaps, "half of the speech had no words and was not reported"
+    longest = max(gaps, key=lambda g: g.voiced_s)
+    assert longest.voiced_s > 1.0 and longest.level_db > -10
+    # the stretch is the second sentence (from the end of the first one's words), not the first
+    assert second_start - 1.0 <= longest.start <= second_start + 0.1
+    assert longest.end >= full.words[-1].end - 0.3
+    (msg,) = transcript_warnings(two_sentences, phones)
+    assert "missing words" in msg and f"{longest.start:.1f}" in msg
+
+
+def test_unvoiced_noise_outside_the_words_is_not_speech(two_sentences):
+    rng = np.random.default_rng(0)
+    noise = (0.05 * rng.standard_normal(16000 * 2)).astype(np.float32)  # 2 s of hiss after it
+    x = np.concatenate([two_sentences, noise])
+    phones = align_long(x, f"{FIRST} {SECOND}").phones
+    assert uncovered_speech(x, phones) == []
+
+
+def test_engine_reports_it_with_the_take(two_sentences):
+    from core.engine import generate_take
+    half = generate_take(two_sentences, fps=24, engine="choreography", transcript=FIRST)
+    assert half.phone_source == "transcript"
+    assert len(half.notes) == 1 and "missing words" in half.notes[0]
+    full = generate_take(two_sentences, fps=24, engine="choreography",
+                         transcript=f"{FIRST} {SECOND}")
+    assert full.notes == []
+    recognised = generate_take(two_sentences, fps=24, engine="choreography")
+    assert recognised.notes == [] and recognised.phone_source == "recognised (words)"
