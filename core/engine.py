@@ -536,6 +536,12 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     if transcript and transcript.strip() and segments:
         from .alignment.fit import transcript_warnings
         notes = transcript_warnings(x, segments)
+    if getattr(eng, "name", "") == ENGINE_CHOREOGRAPHY and segments:
+        from .choreography.prosody import quiet_take_note
+        peak = float(20.0 * np.log10(max(float(np.abs(x).max(initial=0.0)), 1e-9)))
+        quiet = quiet_take_note(loud, segments, MODEL_FPS, peak)
+        if quiet:
+            notes.append(quiet)
 
     step(0.9, "resampling to scene frame rate")
     weights = resample_motion(w30, MODEL_FPS, fps, num_scene_frames(duration, fps))

@@ -52,14 +52,53 @@ def speech_level(loud_db: np.ndarray, voice: np.ndarray) -> float:
     return float(np.median(sel if sel.size else loud_db))
 
 
+def level_gain(level_db: float, ref_db: float = -20.0, absolute: float = 0.25) -> float:
+    """Jaw gain of a whole take from its speech level (the absolute, "vocal effort" part)."""
+    return float(np.clip(1.0 + absolute * (level_db - ref_db) / 10.0, 0.55, 1.45))
+
+
 def jaw_gain(loud_db: np.ndarray, voice: np.ndarray, fps: float, ref_db: float = -20.0,
              relative: float = 0.35, absolute: float = 0.25) -> np.ndarray:
     """Per-frame multiplier on jaw opening: ``relative``/``absolute`` gain change per 10 dB."""
     env = smooth(loud_db, fps, 0.10)
     level = speech_level(env, voice)
     rel = np.clip(1.0 + relative * (env - level) / 10.0, 0.6, 1.45)
-    ab = float(np.clip(1.0 + absolute * (level - ref_db) / 10.0, 0.55, 1.45))
-    return rel * ab
+    return rel * level_gain(level, ref_db, absolute)
+
+
+#: Below this whole-take jaw gain, a take is worth a note: the recording may just be quiet ...
+QUIET_NOTE_GAIN = 0.8
+#: ... when its peak leaves this much headroom (dBFS): a quiet median under a near-full-scale
+#: peak is a dynamic recording (e.g. an audiobook), not a gain problem, and cannot be raised.
+QUIET_NOTE_PEAK_DBFS = -6.0
+
+
+def quiet_take_note(loud_db, segments: list[PhoneSegment], fps: float, peak_dbfs: float,
+                    ref_db: float = -20.0, absolute: float = 0.25) -> str | None:
+    """A user-facing note when the take's speech level makes the choreography's jaw small.
+
+    The choreography reads the recording's level as vocal effort (whisper small, shout large),
+    which is right for a calibrated recording but wrong for one recorded with low gain (or a
+    strip turned down): the artist is told, with the figures, instead of silently getting a
+    timid mouth. None when the level is normal, the peak is near full scale, or there is no
+    speech."""
+    if peak_dbfs >= QUIET_NOTE_PEAK_DBFS:
+        return None
+    loud = np.asarray(loud_db, dtype=np.float64)
+    voice = np.zeros(loud.size)
+    centres = (np.arange(loud.size) + 0.5) / fps
+    for s in segments:
+        if s.phone != "SIL":
+            voice[(centres >= s.start) & (centres < s.end)] = 1.0
+    if not voice.any():
+        return None
+    level = speech_level(smooth(check_loudness(loud, loud.size), fps, 0.10), voice)
+    gain = level_gain(level, ref_db, absolute)
+    if gain >= QUIET_NOTE_GAIN:
+        return None
+    return (f"the speech level is {level:.0f} dBFS (peak {peak_dbfs:.0f} dBFS), which the "
+            f"choreography plays as quiet speech (jaw opening x{gain:.2f}); if the voice is not quiet, raise the strip's volume or "
+            f"the recording's gain and generate again")
 
 
 def stressed_vowels(segments: list[PhoneSegment], stress: list[int | None],

@@ -63,3 +63,26 @@ def test_engine_reports_it_with_the_take(two_sentences):
     assert full.notes == []
     recognised = generate_take(two_sentences, fps=24, engine="choreography")
     assert recognised.notes == [] and recognised.phone_source == "recognised (words)"
+
+
+def test_quiet_recording_gets_a_note_from_the_choreography(two_sentences):
+    """The choreography reads level as vocal effort; a take recorded 30 dB too low says so."""
+    from core.choreography.prosody import QUIET_NOTE_GAIN, level_gain
+    from core.engine import generate_take
+    text = f"{FIRST} {SECOND}"
+    x = two_sentences / np.abs(two_sentences).max() * 0.7     # a normal peak level
+    normal = generate_take(x, fps=24, engine="choreography", transcript=text)
+    assert normal.notes == []
+    quiet = generate_take(x * 10 ** (-30 / 20), fps=24, engine="choreography", transcript=text)
+    (note,) = quiet.notes
+    assert "quiet speech" in note and "raise the strip's volume" in note
+    assert level_gain(-20.0) == 1.0 and level_gain(-50.0) < QUIET_NOTE_GAIN
+    # a quiet median under a near-full-scale peak is a dynamic recording, not a gain problem
+    from core.choreography.prosody import quiet_take_note
+    loud = np.full(90, -45.0)
+    phones = normal.segments
+    assert quiet_take_note(loud, phones, 30.0, peak_dbfs=-1.0) is None
+    assert quiet_take_note(loud, phones, 30.0, peak_dbfs=-20.0) is not None
+    # the note states what the jaw actually got: the quiet take opens less
+    jaw = normal.names.index("jawOpen")
+    assert quiet.weights[:, jaw].max() < 0.8 * normal.weights[:, jaw].max()
