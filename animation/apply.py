@@ -69,6 +69,8 @@ class Job:
     faces: Optional[np.ndarray] = None
     new_frame_end: Optional[int] = None
     notes: list = field(default_factory=list)
+    #: (take name, [[phone, start, end], ...]) stored with an earlier take of this exact audio
+    known_phones: Optional[tuple] = None
 
 
 @dataclass
@@ -224,8 +226,13 @@ def prepare(scene, req: Request) -> Job:
     rest = targets.rest_vertices(obj) if flame else None
     faces = targets.mesh_triangles(obj) if flame else None
     notes = [plan.describe()]
-    return Job(req, scene.name, fps, int(first), np.ascontiguousarray(samples, np.float32), label,
-               plan, rest, faces, new_end, notes)
+    samples = np.ascontiguousarray(samples, np.float32)
+    known = takes.find_phones(core_engine.audio_digest(samples), req.transcript,
+                              req.recognition, core_engine.parley_version())
+    if known is not None:
+        notes.append(f"phone timings reused from '{known[0]}'")
+    return Job(req, scene.name, fps, int(first), samples, label, plan, rest, faces, new_end,
+               notes, known)
 
 
 # ------------------------------------------------------------------------------------- compute
@@ -254,6 +261,9 @@ def compute(job: Job, progress=None, should_cancel=None) -> Result:
         if progress is not None:
             progress(start + frac * (1.0 - start), msg)
 
+    if job.known_phones is not None:
+        core_engine.remember_phones(job.samples, job.known_phones[1], req.transcript or None,
+                                    req.recognition)
     try:
         take = core_engine.generate_take(
             job.samples, fps=job.fps, emotion=req.emotion, intensity=req.intensity,
@@ -291,10 +301,17 @@ def commit(job: Job, result: Result) -> Outcome:
             "rtf": round(result.seconds / take.duration, 4) if take.duration else 0.0,
             "fps": round(job.fps, 5), "qa": take.qa, "versions": take.versions,
             "audio": job.audio_label, "target_mode": plan.mode, "phones": take.phone_source}
+    if job.known_phones is not None:
+        meta["phones_reused_from"] = job.known_phones[0]
     written = takes.write_take(key, plan.curves(take.weights), job.first_frame,
                                strip_name=job.audio_label, emotion=take.emotion,
                                intensity=take.intensity, meta=meta,
                                push_previous_to_nla=job.request.push_previous_to_nla)
+    if take.segments and take.audio_digest:
+        takes.store_phones(bpy.data.actions[written.action_name], take.segments,
+                           audio_digest=take.audio_digest, transcript=job.request.transcript,
+                           recognition=job.request.recognition,
+                           version=take.versions.get("parley", ""))
     warnings = []
     if job.new_frame_end is not None:
         scene.frame_end = job.new_frame_end

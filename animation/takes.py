@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 TAKE_PROP = "parley_take"
+PHONES_PROP = "parley_phones"   # the take's phone timings (JSON), reused by later takes of the clip
 SLOT_NAME = "Parley"
 GROUP_NAME = "Parley"
 TAKES_TRACK = "Parley takes"
@@ -52,6 +53,43 @@ def parley_takes(key) -> list:
     """Parley's takes made for ``key`` (by datablock name), oldest first."""
     out = [a for a in _bpy().data.actions if take_info(a).get("key") == key.name]
     return sorted(out, key=lambda a: take_info(a).get("number", 0))
+
+
+def transcript_key(transcript: str) -> str:
+    """What stored phone timings remember of the transcript: a digest of its words ("" = none)."""
+    import hashlib
+    words = " ".join((transcript or "").split())
+    return hashlib.sha1(words.encode("utf-8")).hexdigest()[:16] if words else ""
+
+
+def store_phones(action, segments, *, audio_digest: str, transcript: str, recognition: str,
+                 version: str) -> None:
+    """Keep the phone timings a take was made from on its action (saved in the .blend)."""
+    action[PHONES_PROP] = json.dumps({
+        "audio": audio_digest, "transcript": transcript_key(transcript),
+        "recognition": recognition if not transcript_key(transcript) else "",
+        "parley": version,
+        "segments": [[str(p.phone), float(p.start), float(p.end)] for p in segments]})
+
+
+def find_phones(audio_digest: str, transcript: str, recognition: str, version: str):
+    """``(action name, [[phone, start, end], ...])`` of a take made from exactly this audio,
+    transcript and recogniser by this Parley version, or None. Any head's takes count: the
+    timings depend on the audio only."""
+    want = {"audio": audio_digest, "transcript": transcript_key(transcript),
+            "recognition": recognition if not transcript_key(transcript) else "",
+            "parley": version}
+    for action in _bpy().data.actions:
+        raw = action.get(PHONES_PROP) if is_parley_take(action) else None
+        if not raw:
+            continue
+        try:
+            rec = json.loads(raw)
+        except (TypeError, ValueError):
+            continue
+        if all(rec.get(k) == v for k, v in want.items()) and rec.get("segments"):
+            return action.name, rec["segments"]
+    return None
 
 
 def _bpy():

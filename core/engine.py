@@ -28,7 +28,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .arkit import ARKIT_NAMES, NUM_SHAPES
-from .clip_cache import ClipCache
+from .clip_cache import ClipCache, clip_digest
 from .emotions import check_emotion
 from .loudness import SILENT_PEAK_DBFS, loudness_envelope, num_frames_for
 from .phones import PhoneSegment
@@ -82,6 +82,8 @@ class Take:
     phone_source: str = ""
     #: things the user should know about this take (e.g. a transcript that misses words)
     notes: list = field(default_factory=list)
+    #: ``clip_digest`` of the 16 kHz samples ("sha1-length"): which audio the phones belong to
+    audio_digest: str = ""
 
     @property
     def num_frames(self) -> int:
@@ -212,6 +214,20 @@ class PhoneCache(ClipCache):
 
 
 PHONE_CACHE = PhoneCache()
+
+
+def audio_digest(samples) -> str:
+    """The clip's identity for stored phone timings: ``"<sha1>-<samples>"`` of its float32 samples."""
+    sha, n = clip_digest(samples)
+    return f"{sha}-{n}"
+
+
+def remember_phones(samples, segments, transcript: Optional[str] = None,
+                    recognition: str = "words") -> None:
+    """Seed the phone cache with timings found earlier for exactly these samples (e.g. stored
+    with a take in the .blend), so the next take of the clip skips PocketSphinx."""
+    PHONE_CACHE.put(PHONE_CACHE.key(samples, transcript, check_recognition(recognition)),
+                    [PhoneSegment(str(p), float(a), float(b)) for p, a, b in segments])
 
 
 def _chunk_progress(step: Callable[[float, str], None], lo: float, hi: float):
@@ -555,4 +571,4 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
                 start_offset=float(start_offset), weights30=w30, segments=list(segments),
                 timings=timings, qa=qa, versions=versions(eng),
                 phone_source=phone_source_label(transcript, getattr(eng, "recognition", recognition)),
-                notes=notes)
+                notes=notes, audio_digest=audio_digest(x))

@@ -75,6 +75,8 @@ class PARLEY_PT_take(bpy.types.Panel):
         elif phones:
             box.label(text="Phones: recognised from the audio", icon='INFO')
             box.label(text="A transcript seals more P/B/M", icon='BLANK1')
+        if info.get("phones_reused_from"):
+            box.label(text=f"Phone timings reused from '{info['phones_reused_from']}'")
         secs, rtf = info.get("seconds"), info.get("rtf")
         if secs is not None:
             box.label(text=f"Device: {info.get('device', 'CPU')}, {secs:.1f} s "

@@ -304,3 +304,33 @@ def test_bad_input_cancel_and_busy(installed_with_audio, tmp_path, speech_dir):
     c = cases["cancel"]
     assert c["early"] == {"error": "Cancelled", "result": False}
     assert c["late_done"] and c["unchanged"] and not c["active"]
+
+
+def test_phone_timings_are_reused_from_the_blend(installed_with_audio, tmp_path, speech_dir):
+    """A take keeps its phone timings in the .blend; the next take of the same audio (after a
+    reload too) skips recognition and, with the same emotion, reproduces the take exactly."""
+    python, profile, _ = installed_with_audio
+    spec = {"speech": str(speech_dir / CLIP), "transcript": TRANSCRIPT, "strip_frame": 11}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    r = run_script(python, "reuse_phones.py", tmp_path / "spec.json", tmp_path,
+                   user_resources=profile, timeout=600)
+    assert "exception" not in r, r.get("exception")
+    first, reopened, sad = r["first"], r["reopened"], r["sad"]
+    assert first["result"] == reopened["result"] == ["FINISHED"]
+    assert "phones_reused_from" not in first["info"] and first["stored"]["recognition"] == "words"
+    assert len(first["stored"]["segments"]) > 20 and first["stored"]["transcript"] == ""
+    assert reopened["info"]["phones_reused_from"].endswith("take 1")
+    assert reopened["cache_hits"] >= 1
+    labels = [e[1] for e in r["panel_reopened"] if e[0] == "label"]
+    assert any(t.startswith("Phone timings reused from 'Parley|") for t in labels), labels
+    assert reopened["jaw"] == first["jaw"]                       # same phones, same take
+    assert reopened["stored"]["segments"] == first["stored"]["segments"]
+    assert sad["info"]["phones_reused_from"].endswith("take 1") and sad["jaw"] != first["jaw"]
+    # a transcript is another phone source: aligned once, then reused
+    tr, tr2 = r["transcript"], r["transcript_again"]
+    assert "phones_reused_from" not in tr["info"] and tr["info"]["phones"] == "transcript"
+    assert tr["stored"]["transcript"] and tr["stored"]["recognition"] == ""
+    assert tr2["info"]["phones_reused_from"].endswith("take 4")
+    # other audio (the strip turned down) is never given another clip's phones
+    assert "phones_reused_from" not in r["quieter"]["info"]
+    assert r["quieter"]["stored"]["audio"] != first["stored"]["audio"]
