@@ -113,6 +113,8 @@ def _generate(clip, args) -> None:
     take = generate_take(clip.samples, fps=args.fps, emotion=args.emotion,
                          intensity=args.intensity, engine=args.engine, qa_rig=rig)
     print(f"take          {take.summary()}")
+    for note in take.notes:
+        print(f"  note        {note}")
     meta = {"engine": take.engine_label, "emotion": take.emotion, "intensity": take.intensity,
             "source": str(clip.source_path or "")}
     for ext in ("json", "npz"):
