@@ -308,7 +308,8 @@ def test_bad_input_cancel_and_busy(installed_with_audio, tmp_path, speech_dir):
 
 def test_phone_timings_are_reused_from_the_blend(installed_with_audio, tmp_path, speech_dir):
     """A take keeps its phone timings in the .blend; the next take of the same audio (after a
-    reload too) skips recognition and, with the same emotion, reproduces the take exactly."""
+    reload too) skips recognition and, with the same emotion, reproduces the take exactly. Also:
+    a strip turned right down gets a note on the take (the choreography reads level as effort)."""
     python, profile, _ = installed_with_audio
     spec = {"speech": str(speech_dir / CLIP), "transcript": TRANSCRIPT, "strip_frame": 11}
     (tmp_path / "spec.json").write_text(json.dumps(spec))
@@ -334,3 +335,9 @@ def test_phone_timings_are_reused_from_the_blend(installed_with_audio, tmp_path,
     # other audio (the strip turned down) is never given another clip's phones
     assert "phones_reused_from" not in r["quieter"]["info"]
     assert r["quieter"]["stored"]["audio"] != first["stored"]["audio"]
+    # the strip turned down by 30 dB: a note on the take, none at full volume
+    down, full = r["turned_down"], r["full_volume"]
+    assert down["result"] == ["FINISHED"] and down["info"]["engine"].startswith("choreography")
+    assert any("quiet speech" in w and "raise the strip's volume" in w for w in down["warnings"])
+    assert not any("quiet speech" in w for w in full["warnings"])
+    assert max(down["jaw"]) < 0.8 * max(full["jaw"])

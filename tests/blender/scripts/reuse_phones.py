@@ -56,6 +56,15 @@ def main():
     compat = sys.modules[mod.__name__ + ".blender_support.compat"]
     compat.sound_strips(scene)[0].volume = 0.5       # the audio changed: not reused
     take("quieter")
+    # a strip turned right down (-30 dB): the take is made, and the artist is told why the
+    # choreography's jaw got small
+    gen = sys.modules[mod.__name__ + ".operators.generate"]
+    compat.sound_strips(scene)[0].volume = 0.03
+    take("turned_down")
+    out["turned_down"]["warnings"] = list(gen.LAST_RUN["warnings"])
+    compat.sound_strips(scene)[0].volume = 1.0
+    take("full_volume")
+    out["full_volume"]["warnings"] = list(gen.LAST_RUN["warnings"])
     return out
 
 
