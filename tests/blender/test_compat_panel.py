@@ -25,9 +25,10 @@ def test_compat_and_panel(installed_any, tmp_path):
     assert r["strips_attr"] == ("strips" if v >= (4, 4) else "sequences")
     assert r["sound_strips"] == (["Voice"] if r["has_audio"] else [])
     props = {mode: [e[1] for e in log if e[0] == "prop"] for mode, log in r["drawn"].items()}
-    assert props["AUTO"] == ["target", "audio_source", "emotion", "intensity", "lip_seal"]
-    assert props["STRIP"] == ["target", "audio_source", "strip_name", "emotion", "intensity", "lip_seal"]
-    assert props["FILE"] == ["target", "audio_source", "audio_file", "emotion", "intensity", "lip_seal"]
+    tail = ["transcript", "transcript_text", "emotion", "intensity", "lip_seal"]
+    assert props["AUTO"] == ["target", "audio_source", *tail]
+    assert props["STRIP"] == ["target", "audio_source", "strip_name", *tail]
+    assert props["FILE"] == ["target", "audio_source", "audio_file", *tail]
     ops = [e[1] for e in r["drawn"]["AUTO"] if e[0] == "operator"]
     assert "parley.check_audio" in ops
     labels = " ".join(e[1] for e in r["drawn"]["AUTO"] if e[0] == "label")
