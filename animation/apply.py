@@ -308,8 +308,9 @@ def commit(job: Job, result: Result) -> Outcome:
                                intensity=take.intensity, meta=meta,
                                push_previous_to_nla=job.request.push_previous_to_nla)
     if take.segments and take.audio_digest:
+        used = job.request.transcript if take.phone_source == "transcript" else ""
         takes.store_phones(bpy.data.actions[written.action_name], take.segments,
-                           audio_digest=take.audio_digest, transcript=job.request.transcript,
+                           audio_digest=take.audio_digest, transcript=used,
                            recognition=job.request.recognition,
                            version=take.versions.get("parley", ""))
     warnings = []

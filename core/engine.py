@@ -237,6 +237,11 @@ def _chunk_progress(step: Callable[[float, str], None], lo: float, hi: float):
     return progress
 
 
+class TranscriptNotAligned(Exception):
+    """Forced alignment found no path through the transcript's words (internal: the engine
+    then recognises the phones instead and says so)."""
+
+
 class ChoreographyEngine:
     """Phones (PocketSphinx) -> rule-based ARKit choreography; no learned weights involved."""
 
@@ -249,20 +254,37 @@ class ChoreographyEngine:
 
     def phones(self, samples: np.ndarray, transcript: Optional[str],
                progress: Optional[Callable[[int, int], None]] = None) -> list[PhoneSegment]:
-        """Phone timings of the clip (recognised, or aligned to ``transcript``), cached per clip.
+        """Phone timings of the clip (aligned to ``transcript``, else recognised), cached per clip.
 
+        A transcript that cannot be aligned (it does not match the audio, or the recording is
+        too noisy or reverberant for forced alignment) does not stop the take: the phones are
+        recognised instead and ``self.phone_note`` says so (None otherwise).
         ``progress(done, total)`` follows the chunks of a long recording's recognition; an
         exception it raises (a cancel) stops it."""
-        key = PHONE_CACHE.key(samples, transcript, self.recognition)
+        self.phone_note = None
+        if transcript and transcript.strip():
+            key = PHONE_CACHE.key(samples, transcript, self.recognition)
+            hit = PHONE_CACHE.get(key)
+            if hit is None:
+                try:
+                    hit = self._aligned(samples, transcript)
+                except TranscriptNotAligned as exc:
+                    hit = {"unaligned": str(exc)}
+                PHONE_CACHE.put(key, hit)
+            if not isinstance(hit, dict):
+                return list(hit)
+            self.phone_note = (f"the transcript could not be aligned to the audio "
+                               f"({hit['unaligned']}), so the phones were recognised from the "
+                               f"audio instead; check that the transcript is what is said")
+        key = PHONE_CACHE.key(samples, None, self.recognition)
         hit = PHONE_CACHE.get(key)
-        if hit is not None:
-            return hit
-        segments = self._phones(samples, transcript, progress)
-        PHONE_CACHE.put(key, segments)
-        return list(segments)
+        if hit is None:
+            hit = self._recognised(samples, progress)
+            PHONE_CACHE.put(key, hit)
+        return list(hit)
 
-    def _phones(self, samples: np.ndarray, transcript: Optional[str],
-                progress=None) -> list[PhoneSegment]:
+    @staticmethod
+    def _alignment():
         try:
             from . import alignment
         except ImportError as exc:  # pocketsphinx missing from this Python (e.g. inside Blender)
@@ -270,16 +292,29 @@ class ChoreographyEngine:
                 f"the phoneme engine needs PocketSphinx, which cannot be imported here ({exc}); "
                 f"reinstall the Parley extension for this platform or install a learned model"
             ) from exc
+        return alignment
+
+    def _aligned(self, samples: np.ndarray, transcript: str) -> list[PhoneSegment]:
+        alignment = self._alignment()
+        try:   # chunked at pauses past 30 s (align_long)
+            return list(alignment.align_long(samples, transcript).phones)
+        except ImportError as exc:
+            raise EngineError(f"PocketSphinx could not be loaded ({exc}); reinstall the Parley "
+                              f"extension for this platform") from exc
+        except ValueError as exc:          # no words in it (only punctuation, say)
+            raise TranscriptNotAligned(str(exc).split(";")[0]) from exc
+        except RuntimeError as exc:        # alignment.AlignmentError: no path through the words
+            raise TranscriptNotAligned(str(exc).split(". Check")[0]) from exc
+
+    def _recognised(self, samples: np.ndarray, progress=None) -> list[PhoneSegment]:
+        alignment = self._alignment()
         try:
-            if transcript and transcript.strip():   # chunked at pauses past 30 s (align_long)
-                return list(alignment.align_long(samples, transcript).phones)
             return list(alignment.recognize_phones(samples, self.recognition, progress=progress))
         except ImportError as exc:
             raise EngineError(f"PocketSphinx could not be loaded ({exc}); reinstall the Parley "
                               f"extension for this platform") from exc
         except RuntimeError as exc:  # alignment.AlignmentError: missing package, decode failure
-            raise EngineError(f"phone {'alignment' if transcript else 'recognition'} failed: "
-                              f"{exc}") from exc
+            raise EngineError(f"phone recognition failed: {exc}") from exc
 
     def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
                  step: Callable[[float, str], None]):
@@ -339,9 +374,11 @@ class LearnedEngine:
         step(0.05, "loading model")
         model = self.load()
         step(0.15, "timing phones")
+        timing = ChoreographyEngine(recognition=self.recognition)
+        self.phone_note = None
         try:  # phone timings feed phone-based front ends and the QA figures
-            segments = ChoreographyEngine(recognition=self.recognition).phones(
-                samples, transcript, _chunk_progress(step, 0.15, 0.4))
+            segments = timing.phones(samples, transcript, _chunk_progress(step, 0.15, 0.4))
+            self.phone_note = getattr(timing, "phone_note", None)
         except EngineError:
             segments = []
         step(0.4, "running model")
@@ -386,12 +423,14 @@ def resolve_device(choice: str = "auto") -> str:
 RELEASE_FILE = "release.json"
 
 
-def release_hold(checkpoint: Path) -> Optional[str]:
+def release_hold(checkpoint: Path, with_transcript: bool = False) -> Optional[str]:
     """Why the built-in checkpoint must not be used by ``auto``, or None when it may.
 
     A checkpoint that has not (yet) met Parley's quality bars on real speech ships with
     ``release.json`` = ``{"auto": false, "reason": "..."}``: it stays available on request
-    (engine ``learned`` or a model path), but ``auto`` keeps the choreography engine.
+    (engine ``learned`` or a model path), but ``auto`` keeps the choreography engine. The bars
+    are met or missed per phone source, so ``"auto_with_transcript"`` (default: ``"auto"``)
+    decides for takes that come with a transcript (``with_transcript``).
     """
     import json
 
@@ -402,17 +441,21 @@ def release_hold(checkpoint: Path) -> Optional[str]:
         info = json.loads(f.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return f"unreadable {RELEASE_FILE} ({exc})"
-    if info.get("auto", True):
+    allowed = info.get("auto", True)
+    if with_transcript:
+        allowed = info.get("auto_with_transcript", allowed)
+    if allowed:
         return None
     return str(info.get("reason") or "below the quality bars")
 
 
 def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path] = None,
                   device: str = "auto", threads: int = 0, lip_seal: bool = True,
-                  recognition: str = "words"):
+                  recognition: str = "words", with_transcript: bool = False):
     """Learned model when a checkpoint is installed (or forced), else the choreography engine
     (which seals bilabials itself). ``lip_seal`` applies to the learned model; ``recognition``
-    (``words`` | ``words_fast``, ``core.alignment.recognize_phones``) to both."""
+    (``words`` | ``words_fast``, ``core.alignment.recognize_phones``) to both;
+    ``with_transcript``: the take comes with a transcript (see :func:`release_hold`)."""
     if preference not in (ENGINE_AUTO, ENGINE_LEARNED, ENGINE_CHOREOGRAPHY):
         raise ValueError(f"unknown engine {preference!r}; choose auto, learned or choreography")
     if preference == ENGINE_CHOREOGRAPHY:
@@ -424,7 +467,7 @@ def select_engine(preference: str = ENGINE_AUTO, model_path: Optional[str | Path
                               f"set a model path in the Parley preferences or pick engine 'auto'")
         return ChoreographyEngine(recognition=recognition)
     if preference == ENGINE_AUTO and model_path is None:
-        held = release_hold(ckpt)
+        held = release_hold(ckpt, with_transcript)
         if held:
             return ChoreographyEngine(f"built-in learned model held back: {held}", recognition)
     return LearnedEngine(ckpt, device, threads, lip_seal, recognition)
@@ -532,7 +575,8 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     step(0.0, "preparing audio")
     eng = (engine if hasattr(engine, "motion30")
            else select_engine(engine, model_path, device=device, threads=threads, lip_seal=lip_seal,
-                              recognition=recognition))
+                              recognition=recognition,
+                              with_transcript=bool(transcript and transcript.strip())))
     n30 = num_scene_frames(duration, MODEL_FPS)
     t = time.perf_counter()
     loud = loudness_per_frame(x, MODEL_FPS, n30)
@@ -549,7 +593,11 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
         raise EngineError(f"engine {eng.label} returned NaN/inf weights")
     w30 = np.clip(w30, 0.0, 1.0).astype(np.float32)
     notes = []
-    if transcript and transcript.strip() and segments:
+    unaligned = getattr(eng, "phone_note", None)   # the transcript could not be aligned
+    has_transcript = bool(transcript and transcript.strip())
+    if unaligned:
+        notes.append(unaligned)
+    elif has_transcript and segments:
         from .alignment.fit import transcript_warnings
         notes = transcript_warnings(x, segments)
     if getattr(eng, "name", "") == ENGINE_CHOREOGRAPHY and segments:
@@ -570,5 +618,6 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
                 intensity=intensity, engine=eng.name, engine_label=eng.label,
                 start_offset=float(start_offset), weights30=w30, segments=list(segments),
                 timings=timings, qa=qa, versions=versions(eng),
-                phone_source=phone_source_label(transcript, getattr(eng, "recognition", recognition)),
+                phone_source=phone_source_label(None if unaligned else transcript,
+                                                getattr(eng, "recognition", recognition)),
                 notes=notes, audio_digest=audio_digest(x))

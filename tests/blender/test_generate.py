@@ -288,6 +288,11 @@ def test_bad_input_cancel_and_busy(installed_with_audio, tmp_path, speech_dir):
     warned = [e for e in pt["panel"] if e[0] == "label" and e[2] in ("ERROR", "BLANK1")]
     assert "missing words" in " ".join(e[1] for e in warned)       # wrapped over several lines
     assert all(len(e[1]) <= 48 for e in warned)
+    # a transcript that cannot be aligned: the take is made from recognised phones, with the reason
+    wt = r["wrong_transcript"]
+    assert wt["result"] == ["FINISHED"]
+    assert any("could not be aligned" in w for w in wt["warnings"]), wt["warnings"]
+    assert ["label", "Phones: recognised from the audio", "INFO"] in wt["panel"]
     # the modal path: progress moves on timer ticks, the take is written at the end; Esc and the
     # Cancel button stop it with the scene untouched
     m = r["modal"]

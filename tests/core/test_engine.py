@@ -180,6 +180,22 @@ def test_built_in_checkpoint_held_back_by_release_file(tmp_path, monkeypatch):
     assert E.select_engine(model_path=tmp_path).name == E.ENGINE_LEARNED
     (tmp_path / "release.json").write_text('{"auto": true}')
     assert E.select_engine().name == E.ENGINE_LEARNED
+    assert E.select_engine(with_transcript=True).name == E.ENGINE_LEARNED
+
+
+def test_release_file_can_release_the_model_for_transcript_takes_only(tmp_path, monkeypatch):
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "release.json").write_text(
+        '{"auto": false, "auto_with_transcript": true, "reason": "audio-only closure 84%"}')
+    monkeypatch.setattr(E, "DEFAULT_MODEL_DIR", tmp_path)
+    assert E.select_engine().name == E.ENGINE_CHOREOGRAPHY
+    assert E.select_engine(with_transcript=True).name == E.ENGINE_LEARNED
+    assert E.release_hold(tmp_path) == "audio-only closure 84%"
+    assert E.release_hold(tmp_path, with_transcript=True) is None
+    # an explicit choice always wins
+    assert E.select_engine(E.ENGINE_CHOREOGRAPHY, with_transcript=True).name == E.ENGINE_CHOREOGRAPHY
+    (tmp_path / "release.json").write_text('{"auto": false}')      # default: same as "auto"
+    assert E.select_engine(with_transcript=True).name == E.ENGINE_CHOREOGRAPHY
 
 
 def test_without_torch_the_cpu_is_used_and_gpu_is_a_clear_error(monkeypatch):

@@ -86,3 +86,24 @@ def test_quiet_recording_gets_a_note_from_the_choreography(two_sentences):
     # the note states what the jaw actually got: the quiet take opens less
     jaw = normal.names.index("jawOpen")
     assert quiet.weights[:, jaw].max() < 0.8 * normal.weights[:, jaw].max()
+
+
+def test_transcript_that_cannot_be_aligned_falls_back_to_recognition(two_sentences):
+    """A wrong transcript (or a recording too degraded to align) still gives a take: the phones
+    are recognised, and the take says why and how."""
+    from core.alignment import AlignmentError
+    from core.engine import generate_take
+    wrong = ("seven quick zebras jumped over the lazy fox yesterday morning while the rain fell "
+             "on the roof of the old farmhouse and the children slept soundly in their beds "
+             "until the rooster crowed three times at dawn")
+    with pytest.raises(AlignmentError):
+        align_long(two_sentences, wrong)
+    take = generate_take(two_sentences, fps=24, engine="choreography", transcript=wrong)
+    recognised = generate_take(two_sentences, fps=24, engine="choreography")
+    assert take.phone_source == "recognised (words)"
+    (note,) = take.notes
+    assert "could not be aligned" in note and "recognised from the audio instead" in note
+    assert (take.weights == recognised.weights).all()          # exactly the recognised take
+    # nothing but punctuation: the same, not an error
+    dots = generate_take(two_sentences, fps=24, engine="choreography", transcript=" ... !")
+    assert dots.phone_source == "recognised (words)" and "could not be aligned" in dots.notes[0]

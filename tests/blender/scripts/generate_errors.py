@@ -178,6 +178,12 @@ def main():
                                           transcript=" ".join(words[:len(words) // 2]))
     out["partial_transcript"] = {"result": sorted(res), "warnings": list(gen.LAST_RUN["warnings"]),
                                  "panel": ps.draw_panel("PARLEY_PT_take")}
+    # a transcript of another recording: a take from recognised phones, and the reason why
+    res = bpy.ops.parley.generate_lipsync(
+        object_name="VrmHead", transcript="seven quick zebras jumped over the lazy fox while the "
+        "rain fell on the roof of the old farmhouse and the children slept until dawn")
+    out["wrong_transcript"] = {"result": sorted(res), "warnings": list(gen.LAST_RUN["warnings"]),
+                               "panel": ps.draw_panel("PARLEY_PT_take")}
 
     # the modal operator's own logic, driven like Blender's event loop would (which never runs
     # in background mode): timer ticks until done, Esc, and the Cancel button
