@@ -20,7 +20,8 @@ from ..core import engine as core_engine
 LAST_RUN: dict = {"message": "", "error": "", "warnings": [], "offer_extend": False}
 
 _ENGINE_ITEMS = (
-    ('auto', "Automatic", "The learned model when one is installed, else the phoneme choreography"),
+    ('auto', "Automatic", "The learned model when one is installed and released (the built-in "
+                          "one is), else the phoneme choreography"),
     ('choreography', "Choreography", "Phone recognition + rule-based choreography (no learned model)"),
     ('learned', "Learned Model", "The installed speech-to-motion model (fails when none is installed)"),
 )

@@ -35,8 +35,8 @@ def test_batch_script(installed_with_audio, tmp_path, speech_dir):
         outs.append(p.stdout)
     log = outs[0]
     assert "parley_batch: Blender " in log and "Parley 0.1.0" in log
-    # "auto" = the choreography engine while the built-in checkpoint is held back (release.json)
-    assert "engine: choreography (" in log
+    # "auto" = the built-in learned model (released by its release.json)
+    assert "engine: learned model (default) + lip seal" in log
     assert "phones: recognised (words)" in log  # no transcript in the shot or the arguments
     report = json.loads((tmp_path / "a.json").read_text())
     assert report["emotion"] == "happy" and report["intensity"] == 0.7

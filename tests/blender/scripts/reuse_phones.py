@@ -60,10 +60,10 @@ def main():
     # choreography's jaw got small
     gen = sys.modules[mod.__name__ + ".operators.generate"]
     compat.sound_strips(scene)[0].volume = 0.03
-    take("turned_down")
+    take("turned_down", engine='choreography')
     out["turned_down"]["warnings"] = list(gen.LAST_RUN["warnings"])
     compat.sound_strips(scene)[0].volume = 1.0
-    take("full_volume")
+    take("full_volume", engine='choreography')
     out["full_volume"]["warnings"] = list(gen.LAST_RUN["warnings"])
     return out
 
