@@ -1,14 +1,15 @@
 """Does a transcript cover the speech it was aligned to?
 
-Forced alignment refuses a transcript that does not match at all (no path reaches the end), but
-a transcript that lacks some of the words often aligns: the aligner places the words it has and
+Forced alignment finds no path through a transcript that does not match at all (the engine then
+recognises the phones instead and says so), but a transcript that lacks some of the words often
+aligns: the aligner places the words it has and
 leaves the rest of the speech as silence, so the face keeps its mouth shut while the voice goes
 on. This module finds such stretches: outside every aligned word, voiced frames (YIN pitch) as
 loud as the aligned speech. Unvoiced background noise and quiet breaths do not count.
 
 Measured on corpus utterances (30 held-out voice + 30 training-voice items with background
 noise): with the full transcript the longest voiced stretch outside words was 0.13 s; with half
-of the transcript, 0.3–1.3 s in most items (docs/model_results.md, "Transcript in the panel").
+of the transcript, 0.3–1.3 s in most items (docs/model_results.md, "Update 2026-12-02, third session").
 """
 from __future__ import annotations
 
