@@ -39,7 +39,7 @@ class RangeError(GenerateError):
 class Request:
     """What the user asked for (operator / batch arguments), by name only."""
     object_name: str
-    emotion: str = "neutral"
+    emotion: "str | dict" = "neutral"  # a name or a blend {name: share}
     intensity: float = 1.0
     audio_source: str = "AUTO"  # AUTO (scene mix) | STRIP | FILE
     strip_name: str = ""
@@ -301,6 +301,8 @@ def commit(job: Job, result: Result) -> Outcome:
             "rtf": round(result.seconds / take.duration, 4) if take.duration else 0.0,
             "fps": round(job.fps, 5), "qa": take.qa, "versions": take.versions,
             "audio": job.audio_label, "target_mode": plan.mode, "phones": take.phone_source}
+    if isinstance(take.emotion_mix, dict):
+        meta["emotion_mix"] = {k: round(float(v), 4) for k, v in take.emotion_mix.items()}
     if job.known_phones is not None:
         meta["phones_reused_from"] = job.known_phones[0]
     written = takes.write_take(key, plan.curves(take.weights), job.first_frame,

@@ -30,7 +30,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="parley_batch", description="Generate a Parley lip-sync take headless (Blender -b).")
     p.add_argument("--object", required=True, help="name of the head mesh to animate")
-    p.add_argument("--emotion", default="neutral", choices=EMOTIONS)
+    p.add_argument("--emotion", default="neutral", type=_emotion_arg,
+                   help=f"one of {', '.join(EMOTIONS)}, or a blend of two with shares, e.g. "
+                        f"happy:0.6,surprised:0.4 (default neutral)")
     p.add_argument("--intensity", type=float, default=1.0, help="0..1 (default 1)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--strip", help="use only this sound strip (default: all audible strips)")
@@ -62,6 +64,29 @@ def parser() -> argparse.ArgumentParser:
                         "for farm render tasks that render the saved file")
     p.add_argument("--report", help="write the take's details (engine, QA, timings) as JSON")
     return p
+
+
+def _emotion_arg(text: str):
+    """``--emotion``: a name or a blend of two (the scene's Emotion + Blend With + Mix)."""
+    from ..core.emotions import check_emotion_mix
+    try:
+        mix = check_emotion_mix(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if isinstance(mix, dict) and len(mix) > 2:
+        raise argparse.ArgumentTypeError(f"a blend of at most two emotions, got {len(mix)}: {text}")
+    return mix
+
+
+def _set_emotion(settings, mix) -> None:
+    """Store ``--emotion`` in the scene's settings, as the panel would (saved with --save)."""
+    if isinstance(mix, str):
+        settings.emotion, settings.emotion_blend = mix, 'NONE'
+        return
+    # Blend With has no neutral (a share of neutral lowers the intensity): neutral goes first
+    (first, _w1), (second, w2) = sorted(mix.items(), key=lambda kv: kv[0] != "neutral")
+    settings.emotion, settings.emotion_blend = first, second
+    settings.emotion_blend_share = w2
 
 
 def script_args(argv: list[str]) -> list[str]:
@@ -153,7 +178,7 @@ def run(argv: list[str]) -> int:
         if apply.find_object(args.object) is None:
             raise BatchError(f"no object named '{args.object}' in {bpy.data.filepath or 'the file'}")
         settings = scene.parley
-        settings.emotion = args.emotion
+        _set_emotion(settings, args.emotion)
         settings.intensity = args.intensity
         settings.lip_seal = args.lip_seal
         if args.strip:

@@ -98,7 +98,11 @@ def _bpy():
 
 
 def take_name(strip: str, emotion: str, intensity: float, number: int) -> str:
-    """``Parley|<strip>|<emotion>@<intensity>|take N`` shortened to fit Blender's ID names."""
+    """``Parley|<strip>|<emotion>@<intensity>|take N`` shortened to fit Blender's ID names.
+
+    A blend's label ("happy 60% + surprised 40%") is written compactly: ``happy60+surprised40``.
+    """
+    emotion = emotion.replace(" ", "").replace("%", "")
     tail = f"|{emotion}@{intensity:.2f}|take {number}"
     head = "Parley|"
     room = MAX_ID_NAME - len(head) - len(tail)

@@ -18,6 +18,11 @@ EMOTION_ITEMS = (
     ('contempt', "Contempt", ""),
 )
 
+# The second emotion of a blend: neutral is left out (a share of neutral is what Intensity does).
+BLEND_ITEMS = (('NONE', "None", "One emotion only"),) + tuple(
+    (key, name, f"Mix {name.lower()} into the emotion") for key, name, _d in EMOTION_ITEMS
+    if key != 'neutral')
+
 AUDIO_SOURCE_ITEMS = (
     ('AUTO', "Scene Audio", "Everything audible in the scene range: all unmuted sound strips, mixed"),
     ('STRIP', "Sound Strip", "One chosen sound strip only"),
@@ -53,6 +58,13 @@ class ParleySettings(bpy.types.PropertyGroup):
                           description="Emotion of the performance (MEAD's eight)")
     intensity: FloatProperty(name="Intensity", default=1.0, min=0.0, max=1.0, subtype='FACTOR',
                              description="Strength of the emotion (0 = neutral)")
+    emotion_blend: EnumProperty(
+        name="Blend With", items=BLEND_ITEMS, default='NONE',
+        description="A second emotion to mix into the first (EMOTE-style blend), e.g. happy "
+                    "with surprised")
+    emotion_blend_share: FloatProperty(
+        name="Mix", default=0.5, min=0.0, max=1.0, subtype='FACTOR',
+        description="Share of the second emotion: 0 = only the first, 1 = only the second")
     transcript: StringProperty(
         name="Transcript", default="",
         description="What is said (optional). Parley then aligns these words to the audio instead "
@@ -99,3 +111,15 @@ def unregister_properties() -> None:
     for owner in (bpy.types.WindowManager, bpy.types.Scene):
         if hasattr(owner, "parley"):
             del owner.parley
+
+
+def scene_emotion(settings) -> "str | dict[str, float]":
+    """The job's emotion: the Emotion, or its blend with the Blend With emotion at Mix."""
+    first = getattr(settings, "emotion", "neutral")
+    second = getattr(settings, "emotion_blend", 'NONE')
+    share = float(getattr(settings, "emotion_blend_share", 0.0))
+    if second in ('NONE', '', first) or share <= 0.0:
+        return first
+    if share >= 1.0:
+        return second
+    return {first: 1.0 - share, second: share}

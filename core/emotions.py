@@ -15,10 +15,70 @@ NUM_EMOTIONS = len(EMOTIONS)
 
 
 def check_emotion(name: str) -> str:
+    """One of :data:`EMOTIONS` (case and spaces ignored), else a ValueError listing them."""
     key = name.strip().lower()
     if key not in EMOTION_INDEX:
         raise ValueError(f"unknown emotion {name!r}; choose one of {', '.join(EMOTIONS)}")
     return key
+
+
+def check_emotion_mix(emotion: "str | dict[str, float]") -> "str | dict[str, float]":
+    """An emotion name, or a blend, in the one form every part of Parley records.
+
+    Accepts a name (``"happy"``), a blend spec (``"happy:0.6,surprised:0.4"``; a part without a
+    weight counts 1) or a dict. Blend weights are shares: they are scaled to sum to 1, parts of
+    weight 0 are dropped, and a blend left with one emotion collapses to its name. Returns the
+    name or a dict ordered by falling share (ties by MEAD order); raises ValueError naming the
+    bad part.
+    """
+    if isinstance(emotion, str):
+        if ":" not in emotion and "," not in emotion:
+            return check_emotion(emotion)
+        parts: dict[str, float] = {}
+        for part in emotion.split(","):
+            name, sep, w = part.partition(":")
+            if not name.strip():
+                raise ValueError(f"bad emotion blend {emotion!r}: empty part; use name:share, "
+                                 f"e.g. happy:0.6,surprised:0.4")
+            try:
+                share = float(w) if sep else 1.0
+            except ValueError:
+                raise ValueError(f"bad emotion blend part {part.strip()!r}: the share must be a "
+                                 f"number, e.g. happy:0.6") from None
+            key = check_emotion(name)
+            parts[key] = parts.get(key, 0.0) + share
+        emotion = parts
+    mix: dict[str, float] = {}
+    for name, w in dict(emotion).items():
+        key = check_emotion(str(name))
+        w = float(w)
+        if not np.isfinite(w) or w < 0:
+            raise ValueError(f"the share of {key} in an emotion blend must be a number >= 0, "
+                             f"got {w}")
+        mix[key] = mix.get(key, 0.0) + w
+    total = sum(mix.values())
+    if not mix or total <= 0:
+        raise ValueError("an emotion blend needs at least one emotion with a share above 0")
+    mix = {k: v / total for k, v in mix.items() if v > 0}
+    if len(mix) == 1:
+        return next(iter(mix))
+    return dict(sorted(mix.items(), key=lambda kv: (-kv[1], EMOTION_INDEX[kv[0]])))
+
+
+def emotion_label(emotion: "str | dict[str, float]") -> str:
+    """How a take's emotion is shown: ``happy`` or ``happy 60% + surprised 40%``."""
+    mix = check_emotion_mix(emotion)
+    if isinstance(mix, str):
+        return mix
+    return " + ".join(f"{k} {round(100 * v)}%" for k, v in mix.items())
+
+
+def emotion_tag(emotion: "str | dict[str, float]") -> str:
+    """Short form for names (take actions): ``happy`` or ``happy60+surprised40``."""
+    mix = check_emotion_mix(emotion)
+    if isinstance(mix, str):
+        return mix
+    return "+".join(f"{k}{round(100 * v)}" for k, v in mix.items())
 
 
 def emotion_vector(emotion: str | dict[str, float], intensity: float = 1.0) -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES, NUM_SHAPES
 from .clip_cache import ClipCache, clip_digest
-from .emotions import check_emotion
+from .emotions import check_emotion_mix, emotion_label
 from .loudness import SILENT_PEAK_DBFS, loudness_envelope, num_frames_for
 from .phones import PhoneSegment
 
@@ -67,6 +67,7 @@ class Take:
     fps: float
     names: tuple[str, ...]
     duration: float
+    #: the emotion as shown: a name, or a blend such as "happy 60% + surprised 40%"
     emotion: str
     intensity: float
     engine: str
@@ -84,6 +85,8 @@ class Take:
     notes: list = field(default_factory=list)
     #: ``clip_digest`` of the 16 kHz samples ("sha1-length"): which audio the phones belong to
     audio_digest: str = ""
+    #: the emotion as used: a name or a blend ``{name: share}`` (shares sum to 1)
+    emotion_mix: object = "neutral"
 
     @property
     def num_frames(self) -> int:
@@ -540,13 +543,17 @@ def phone_source_label(transcript: Optional[str], recognition: str) -> str:
     return "transcript" if transcript and transcript.strip() else f"recognised ({recognition})"
 
 
-def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: float = 1.0,
+def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
+                  intensity: float = 1.0,
                   transcript: Optional[str] = None, progress: Optional[ProgressFn] = None,
                   should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
                   model_path: Optional[str | Path] = None, seed: int = 0,
                   start_offset: float = 0.0, qa_rig=None, device: str = "auto",
                   threads: int = 0, lip_seal: bool = True, recognition: str = "words") -> Take:
     """Generate a take for 16 kHz mono ``samples`` at the scene frame rate ``fps``.
+
+    ``emotion``: one of MEAD's eight, or a blend of them (``{"happy": .6, "surprised": .4}`` or
+    ``"happy:0.6,surprised:0.4"``: shares, scaled to sum to 1), played at ``intensity``.
 
     ``qa_rig``: the target head's rig, for the QA figures (see :func:`take_qa`).
     ``device`` (auto/cpu/gpu) and ``threads`` (0 = torch default) apply to the learned model;
@@ -561,7 +568,7 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     fps = check_fps(fps)
-    emotion = check_emotion(emotion)
+    emotion = check_emotion_mix(emotion)
     intensity = check_intensity(intensity)
     x = check_samples(samples)
     duration = x.size / SAMPLE_RATE
@@ -614,7 +621,8 @@ def generate_take(samples, *, fps: float, emotion: str = "neutral", intensity: f
     timings["qa"] = time.perf_counter() - t
     step(1.0, "done")
     timings["total"] = time.perf_counter() - t0
-    return Take(weights=weights, fps=fps, names=ARKIT_NAMES, duration=duration, emotion=emotion,
+    return Take(weights=weights, fps=fps, names=ARKIT_NAMES, duration=duration,
+                emotion=emotion_label(emotion), emotion_mix=emotion,
                 intensity=intensity, engine=eng.name, engine_label=eng.label,
                 start_offset=float(start_offset), weights30=w30, segments=list(segments),
                 timings=timings, qa=qa, versions=versions(eng),

@@ -50,10 +50,10 @@ def _request(op, context) -> apply.Request:
         pass  # add-on registered without preferences (e.g. from a checkout): defaults
     if getattr(op, "recognition", 'PREFS') != 'PREFS':
         recognition = op.recognition.lower()
-    from ..blender_support.properties import scene_transcript
+    from ..blender_support.properties import scene_emotion, scene_transcript
     transcript = op.transcript.strip() or scene_transcript(settings)
     return apply.Request(
-        object_name=obj.name, emotion=settings.emotion, intensity=float(settings.intensity),
+        object_name=obj.name, emotion=scene_emotion(settings), intensity=float(settings.intensity),
         audio_source=settings.audio_source, strip_name=settings.strip_name,
         audio_file=settings.audio_file, transcript=transcript, extend_scene=op.extend_scene,
         push_previous_to_nla=op.push_previous_to_nla, engine=op.engine,

@@ -46,6 +46,12 @@ class PARLEY_PT_main(bpy.types.Panel):
 
         col.separator()
         col.prop(settings, "emotion")
+        if hasattr(settings, "emotion_blend"):
+            col.prop(settings, "emotion_blend")
+            if settings.emotion_blend != 'NONE':
+                row = col.row()
+                row.enabled = settings.emotion_blend != settings.emotion
+                row.prop(settings, "emotion_blend_share", slider=True)
         col.prop(settings, "intensity", slider=True)
         if hasattr(settings, "lip_seal"):
             col.prop(settings, "lip_seal")

@@ -12,6 +12,7 @@ Measures, in one run on this machine:
     narrower ``words_fast`` search (``core.alignment.sphinx.FAST_WORD_SEARCH``), same audio,
   * the ``posteriors`` front end (acoustic model scored in numpy, no search),
   * a re-take through ``core.engine.generate_take``: the same clip again with another emotion
+    (at a trained intensity, at an in-between one and as a two-emotion blend)
     (phones and features come from the per-clip caches), against the first take.
 
 Uses the checkpoint given by --checkpoint, or a randomly initialised model of the default
@@ -192,6 +193,14 @@ def main():
         res["engine_60s"] = {"first_take_s": first.timings["total"], "retake_s": again.timings["total"],
                              "retake_x_realtime": 60.0 / again.timings["total"],
                              "first_over_retake": first.timings["total"] / again.timings["total"]}
+        # in-between intensities decode two trained conditions, a blend up to four (motion mixing)
+        between = engine.generate_take(x60, emotion="sad", intensity=0.7, **kw)
+        blend = engine.generate_take(x60, emotion={"happy": 0.5, "surprised": 0.5}, intensity=0.7, **kw)
+        res["engine_60s"].update({
+            "retake_between_intensity_s": between.timings["total"],
+            "retake_blend_between_intensity_s": blend.timings["total"],
+            "between_over_trained_retake": between.timings["total"] / again.timings["total"],
+            "blend_over_trained_retake": blend.timings["total"] / again.timings["total"]})
     text = json.dumps(res, indent=2)
     print(text)
     if args.json:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..emotions import check_emotion_mix
+
 
 def register_cli(sub) -> None:
     p = sub.add_parser("choreograph", help="timed phones (or audio + transcript) -> ARKit weights "
@@ -28,20 +30,6 @@ def register_cli(sub) -> None:
     p.add_argument("--intensity", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run)
-
-
-def parse_emotion(text: str):
-    """'happy' -> 'happy'; 'happy:0.6,sad:0.4' -> {'happy': 0.6, 'sad': 0.4}."""
-    if ":" not in text:
-        return text
-    out = {}
-    for part in text.split(","):
-        name, _, w = part.partition(":")
-        try:
-            out[name.strip()] = float(w)
-        except ValueError:
-            raise ValueError(f"bad emotion blend part {part!r}; use name:weight, e.g. happy:0.6") from None
-    return out
 
 
 def read_phones(path) -> list:
@@ -75,7 +63,7 @@ def _run(args) -> int:
         dur = duration if duration is not None else clip.duration
         loud = loudness_envelope(clip.samples, clip.sample_rate, args.fps,
                                  num_frames=int(round(dur * args.fps)))
-    w = animate(segs, duration, fps=args.fps, emotion=parse_emotion(args.emotion),
+    w = animate(segs, duration, fps=args.fps, emotion=check_emotion_mix(args.emotion),
                 intensity=args.intensity, loudness=loud, seed=args.seed)
     out = Path(args.out)
     if out.suffix == ".json":

@@ -108,12 +108,8 @@ def _generate(args):
     from .infer import Parley
     model = Parley.from_pretrained(args.checkpoint)
     x = load_audio_16k(args.audio)
-    emotion = args.emotion
-    if args.blend:
-        emotion = {}
-        for part in args.blend.split(","):
-            name, _, w = part.partition(":")
-            emotion[name.strip()] = float(w or 1.0)
+    from ..emotions import check_emotion_mix
+    emotion = check_emotion_mix(args.blend or args.emotion)
     segs = None
     if args.transcript:
         from ..alignment import align_long
@@ -171,8 +167,9 @@ def register_cli(sub):
     p = sub.add_parser("generate", help="audio file -> ARKit weight curves (JSON/CSV/NPZ) and a PNG plot")
     p.add_argument("audio")
     p.add_argument("--checkpoint", default=str(Path(__file__).parent / "default"))
-    p.add_argument("--emotion", default="neutral")
-    p.add_argument("--blend", help="blend of emotions, e.g. 'happy:0.6,surprised:0.4'")
+    p.add_argument("--emotion", default="neutral",
+                   help="an emotion, or a blend of shares like happy:0.6,surprised:0.4")
+    p.add_argument("--blend", help="same as --emotion with a blend (kept for old scripts)")
     p.add_argument("--intensity", type=float, default=1.0)
     p.add_argument("--style", help="training voice name (default style if empty)")
     p.add_argument("--fps", type=float, default=30.0)

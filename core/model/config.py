@@ -98,6 +98,9 @@ class ModelConfig:
     aux: AuxConfig = field(default_factory=AuxConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     styles: list = field(default_factory=list)   # voice names; style index = position + 1
+    #: emotion intensities the model was trained on besides 0 (the corpus's motion keys);
+    #: inference mixes the motion of the two around a requested intensity (numpy_runtime)
+    intensities: list = field(default_factory=lambda: [0.5, 1.0])
 
     def validate(self) -> "ModelConfig":
         fe, vq, s2 = self.frontend, self.vq, self.s2c
@@ -114,6 +117,9 @@ class ModelConfig:
             raise ConfigError(f"s2c.d_model ({s2.d_model}) must be divisible by s2c.heads ({s2.heads})")
         if s2.period < 1 or s2.cross_window < 0:
             raise ConfigError("s2c.period must be >= 1 and s2c.cross_window >= 0")
+        levels = list(self.intensities)
+        if not levels or any(not 0.0 < float(v) <= 1.0 for v in levels) or levels != sorted(set(levels)):
+            raise ConfigError(f"intensities must be increasing values in (0, 1], got {levels}")
         if self.fps != MOTION_FPS:
             raise ConfigError(f"models run at {MOTION_FPS} fps, config says {self.fps}")
         return self

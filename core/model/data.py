@@ -215,6 +215,13 @@ def voices_of(records) -> list[str]:
     return sorted({r.get("voice", "") for r in records if r.get("split") == "train" and r.get("voice")})
 
 
+def intensities_of(corpus_dir, records) -> list[float]:
+    """The emotion intensities (besides 0) of the corpus's motion keys, from its first record."""
+    with np.load(Path(corpus_dir) / records[0]["motion"]) as z:
+        levels = {float(k.split("@")[1]) for k in z.files if "@" in k}
+    return sorted(v for v in levels if v > 0) or [1.0]
+
+
 def write_json(path, data):
     Path(path).write_text(json.dumps(data, indent=2) + "\n")
 

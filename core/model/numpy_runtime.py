@@ -299,6 +299,41 @@ def crossfade_join(chunks, starts, total: int) -> np.ndarray:
 FEATURE_CACHE = ClipCache(size=4)
 
 
+def condition_anchors(emotion="neutral", intensity: float = 1.0,
+                      levels=(0.5, 1.0)) -> list[tuple[float, np.ndarray]]:
+    """The requested emotion as a weighted sum of conditions the model was trained on.
+
+    Why: the decoder emits discrete codebook entries, so between the intensities it was trained
+    on (0 = neutral and ``levels``, the corpus's, e.g. 0.5 and 1) its motion moves in steps, not
+    smoothly (measured: happy at intensity 0.2 decodes as neutral, 0.3-0.7 all as 0.5), and a
+    50/50 blend of two emotions comes out 15-90 % one of them. Decoding the bracketing trained
+    conditions and mixing their motion by the requested shares makes Intensity and Mix act
+    linearly, keeps intensity 0 exactly neutral and the lips on the same phones (every anchor
+    is decoded from the same audio). Returns ``[(weight, condition vector)]``, weights summing
+    to 1, one entry when the request is itself a trained condition.
+    """
+    vec = condition_vector(emotion, intensity).astype(np.float64)
+    total = float(vec.sum())
+    grid = sorted({0.0, *(float(v) for v in levels)})
+    if total <= 1e-9:
+        return [(1.0, np.zeros(NUM_EMOTIONS, np.float32))]
+    amount = min(total, grid[-1])
+    hi = next(i for i, g in enumerate(grid) if g >= amount - 1e-9)
+    lo = max(hi - 1, 0)
+    frac = 1.0 if hi == lo else (amount - grid[lo]) / (grid[hi] - grid[lo])
+    out: dict[tuple, float] = {}
+    for k in np.flatnonzero(vec > 0):
+        share = vec[k] / total
+        for level, w in ((grid[lo], 1.0 - frac), (grid[hi], frac)):
+            if w <= 1e-9:
+                continue
+            cond = np.zeros(NUM_EMOTIONS, np.float32)
+            cond[k] = level
+            key = tuple(np.round(cond, 6))
+            out[key] = out.get(key, 0.0) + share * w
+    return [(w, np.asarray(key, np.float32)) for key, w in out.items()]
+
+
 class ModelInputs:
     """Torch-free input handling shared by ``NumpyParley`` and the torch ``infer.Parley``
     (both set ``self.cfg`` and ``self.frontend``)."""
@@ -339,9 +374,30 @@ class ModelInputs:
 
     def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,
                              style=None, window_s: float = 20.0, overlap_s: float = 2.0,
-                             max_batch: int = 64, naive: bool = False) -> np.ndarray:
+                             max_batch: int = 64, naive: bool = False,
+                             mix: str = "motion") -> np.ndarray:
         """30 fps curves ``[T, 52]`` from front-end features ``[T, in_dim]``: overlapping windows
-        decoded ``max_batch`` at a time, joined with linear crossfades (no seams)."""
+        decoded ``max_batch`` at a time, joined with linear crossfades (no seams).
+
+        ``mix="motion"`` (default): intensities and blends between the trained conditions are
+        decoded at those conditions and mixed (:func:`condition_anchors`); ``"condition"``: the
+        blended condition vector goes into the network as it is (EMOTE's form; steps between
+        trained levels)."""
+        if mix not in ("motion", "condition"):
+            raise ValueError(f"mix must be 'motion' or 'condition', got {mix!r}")
+        if mix == "motion":
+            anchors = condition_anchors(emotion, intensity, getattr(self.cfg, "intensities",
+                                                                    (0.5, 1.0)))
+        else:
+            anchors = [(1.0, condition_vector(emotion, intensity))]
+        out = None
+        for weight, cond in anchors:
+            part = self._motion_at(feats, cond, style, window_s, overlap_s, max_batch, naive)
+            out = weight * part if out is None else out + weight * part
+        return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+    def _motion_at(self, feats, cond, style, window_s, overlap_s, max_batch, naive) -> np.ndarray:
+        """One condition vector's curves (see :meth:`motion_from_features`)."""
         feats = np.asarray(feats, np.float32)
         if feats.ndim != 2 or feats.shape[1] != self.cfg.frontend.in_dim or len(feats) == 0:
             raise ValueError(f"features must be [frames>0, {self.cfg.frontend.in_dim}], got {feats.shape}")
@@ -353,7 +409,6 @@ class ModelInputs:
         starts = window_starts(total, win, overlap)
         if total < win:                                   # pad short clips to a whole latent step
             feats = np.concatenate([feats, np.repeat(feats[-1:], win - total, 0)])
-        cond = condition_vector(emotion, intensity)
         sty = self.style_index(style)
         chunks = []
         for i in range(0, len(starts), max_batch):

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 
 from . import checkpoint as ckpt
 from .config import ModelConfig
-from .data import (MotionWindows, cached_features, collate, load_records, motion_normalization,
-                   prepare_features, voices_of)
+from .data import (MotionWindows, cached_features, collate, intensities_of, load_records,
+                   motion_normalization, prepare_features, voices_of)
 from .dual import DualTask
 from .emotion_classifier import EmotionClassifier, emotion_target, soft_cross_entropy
 from .frontends.base import build_frontend
@@ -210,8 +210,10 @@ def get_config(opt: TrainOptions, base: ModelConfig | None = None) -> ModelConfi
     if path.is_file():
         return ckpt.load_config(opt.out)
     cfg = base or ModelConfig()
-    cfg.styles = voices_of(load_records(opt.corpus))
+    records = load_records(opt.corpus)
+    cfg.styles = voices_of(records)
     cfg.s2c.n_styles = cfg.n_styles
+    cfg.intensities = intensities_of(opt.corpus, records)
     build_frontend(cfg.frontend)             # fills in_dim
     if int(os.environ.get("RANK", "0")) == 0:
         ckpt.save_config(opt.out, cfg)

@@ -25,10 +25,14 @@ def test_compat_and_panel(installed_any, tmp_path):
     assert r["strips_attr"] == ("strips" if v >= (4, 4) else "sequences")
     assert r["sound_strips"] == (["Voice"] if r["has_audio"] else [])
     props = {mode: [e[1] for e in log if e[0] == "prop"] for mode, log in r["drawn"].items()}
-    tail = ["transcript", "transcript_text", "emotion", "intensity", "lip_seal"]
+    tail = ["transcript", "transcript_text", "emotion", "emotion_blend", "intensity", "lip_seal"]
     assert props["AUTO"] == ["target", "audio_source", *tail]
     assert props["STRIP"] == ["target", "audio_source", "strip_name", *tail]
     assert props["FILE"] == ["target", "audio_source", "audio_file", *tail]
+    assert props["BLEND"] == ["target", "audio_source", "transcript", "transcript_text", "emotion",
+                              "emotion_blend", "emotion_blend_share", "intensity", "lip_seal"]
+    assert r["blend_spec"] == {"happy": 0.75, "surprised": 0.25}
+    assert r["blend_all_second"] == "surprised" and r["blend_none"] == "happy"
     ops = [e[1] for e in r["drawn"]["AUTO"] if e[0] == "operator"]
     assert "parley.check_audio" in ops
     labels = " ".join(e[1] for e in r["drawn"]["AUTO"] if e[0] == "label")

@@ -49,6 +49,22 @@ def test_batch_script(installed_with_audio, tmp_path, speech_dir):
     assert dumps[0] == dumps[1]
     assert dumps[0]["frames"][0] == 3.0 and dumps[0]["emotion"] == "happy"
 
+    # a blend of two emotions: stored in the scene's settings, labelled on the take
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--emotion",
+              "happy:0.6,surprised:0.4", "--strip", "Voice", "--save-as", tmp_path / "m.blend",
+              "--report", tmp_path / "m.json")
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    report = json.loads((tmp_path / "m.json").read_text())
+    assert report["emotion"] == "happy 60% + surprised 40%"
+    assert report["emotion_mix"] == {"happy": 0.6, "surprised": 0.4}
+    d = run_script(python, "batch_shot.py", "dump", tmp_path / "m.blend", user_resources=profile)
+    assert "|happy60+surprised40@1.00|" in d["action"]
+    assert d["settings_emotion"] == ["happy", "surprised", 0.4]
+    assert d["curves"] != dumps[0]["curves"]
+    p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--emotion",
+              "happy:0.5,joy:0.5")
+    assert p.returncode == 2 and "unknown emotion 'joy'" in p.stderr + p.stdout
+
     # failures: non-zero exit with a clear message
     p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Nobody")
     assert p.returncode == 1 and "no object named 'Nobody'" in p.stdout

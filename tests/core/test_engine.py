@@ -129,6 +129,51 @@ def test_take_at_scene_rate_with_metadata():
                            recognition="words_fast").phone_source == "recognised (words_fast)"
 
 
+def test_a_blend_of_emotions_reaches_the_engine_and_is_recorded():
+    eng = RampEngine()
+    take = E.generate_take(tone(1.0), fps=24, emotion="surprised:1,happy:3", intensity=0.8,
+                           engine=eng)
+    assert eng.calls[-1]["emotion"] == {"happy": 0.75, "surprised": 0.25}
+    assert take.emotion_mix == {"happy": 0.75, "surprised": 0.25}
+    assert take.emotion == "happy 75% + surprised 25%" and "happy 75% + surprised 25%@0.80" in take.summary()
+    one = E.generate_take(tone(1.0), fps=24, emotion={"sad": 1.0, "angry": 0.0}, engine=eng)
+    assert eng.calls[-1]["emotion"] == "sad" and one.emotion == one.emotion_mix == "sad"
+    with pytest.raises(ValueError, match="unknown emotion 'joy'"):
+        E.generate_take(tone(1.0), fps=24, emotion="happy:0.5,joy:0.5", engine=eng)
+
+
+def test_learned_blend_and_intensity_move_the_face_in_proportion(monkeypatch):
+    """The built-in model: a 25 % blend / intensity 0.25 puts the upper face a quarter of the
+    way (measured on the curves, not assumed), the lips sealed on the same P/B/M throughout."""
+    from core.arkit import ARKIT_NAMES
+    if E.find_checkpoint() is None:
+        pytest.skip("no built-in checkpoint in this checkout")
+    segs = [PhoneSegment("SIL", 0.0, 0.3), PhoneSegment("M", 0.3, 0.42),
+            PhoneSegment("AA", 0.42, 0.8), PhoneSegment("B", 0.8, 0.9),
+            PhoneSegment("IY", 0.9, 1.3), PhoneSegment("SIL", 1.3, 1.6)]
+    monkeypatch.setattr(E.ChoreographyEngine, "phones",
+                        lambda self, x, t, progress=None: list(segs))
+    x = tone(1.6)
+    upper = [i for i, n in enumerate(ARKIT_NAMES) if n.startswith(("brow", "eye", "cheek"))]
+
+    def w(emotion, intensity=1.0):
+        return E.generate_take(x, fps=30, emotion=emotion, intensity=intensity,
+                               engine="learned").weights30
+
+    def t(m, a, b):
+        v = (b - a)[:, upper].ravel()
+        return float(((m - a)[:, upper].ravel() @ v) / (v @ v))
+    happy, angry, neutral = w("happy"), w("angry"), w("neutral")
+    assert t(w("happy:0.75,angry:0.25"), happy, angry) == pytest.approx(0.25, abs=0.05)
+    assert t(w("angry", 0.25), neutral, angry) == pytest.approx(0.25, abs=0.05)
+    assert t(w("angry", 0.9), neutral, angry) == pytest.approx(0.9, abs=0.05)
+    close, jaw = ARKIT_NAMES.index("mouthClose"), ARKIT_NAMES.index("jawOpen")
+    for m in (w("happy:0.5,angry:0.5"), w("angry", 0.25)):
+        # the seal still meets the lips (mouthClose = jawOpen) on the M at 0.3-0.42 s
+        np.testing.assert_allclose(m[10:12, close], m[10:12, jaw], atol=1e-5)
+        assert m[10:12, jaw].max() > 0.0
+
+
 def test_cancel_stops_before_anything_is_returned():
     eng = RampEngine()
     with pytest.raises(E.Cancelled):

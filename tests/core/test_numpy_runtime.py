@@ -20,7 +20,8 @@ import torch
 from core.model import checkpoint as ckpt
 from core.model.config import tiny_config
 from core.model.infer import Parley
-from core.model.numpy_runtime import CheckpointError, NumpyParley, expected_tensors
+from core.model.numpy_runtime import (CheckpointError, NumpyParley, condition_anchors,
+                                      expected_tensors)
 from core.model.transformer import SpeechToCodes
 from core.model.vqvae import MotionVQVAE
 
@@ -151,6 +152,61 @@ def test_emotion_blends_intensity_zero_and_styles_match_torch(models):
         nm.generate(x, style="nobody", segments=segs)
     with pytest.raises(ValueError, match="out of range"):
         nm.generate(x, style=3, segments=segs)
+
+
+def test_condition_anchors_bracket_the_trained_intensities():
+    def table(emotion, intensity, levels=(0.5, 1.0)):
+        return sorted((round(w, 6), tuple(np.round(c, 6))) for w, c in
+                      condition_anchors(emotion, intensity, levels))
+    e = np.eye(8)
+    assert table("happy", 1.0) == [(1.0, tuple(e[1]))]                   # a trained condition
+    assert table("happy", 0.0) == [(1.0, (0.0,) * 8)] == table("neutral", 0.7)
+    assert table("happy", 0.75) == [(0.5, tuple(e[1] * 0.5)), (0.5, tuple(e[1]))]
+    assert table("sad", 0.2) == [(0.4, tuple(e[2] * 0.5)), (0.6, (0.0,) * 8)]
+    assert table("sad", 0.2, levels=(1.0,)) == [(0.2, tuple(e[2])), (0.8, (0.0,) * 8)]
+    # a blend at a level between: neutral shared by both, each emotion at 0.5 by its share
+    assert table({"happy": 0.5, "sad": 0.5}, 0.25) == [
+        (0.25, tuple(e[2] * 0.5)), (0.25, tuple(e[1] * 0.5)), (0.5, (0.0,) * 8)]
+    assert sum(w for w, _ in condition_anchors({"angry": 0.3, "fearful": 0.7}, 0.9)) == \
+        pytest.approx(1.0)
+
+
+def test_intensity_and_blends_mix_the_motion_of_trained_conditions(models):
+    """Between trained conditions the network's output moves in codebook steps; the runtime
+    decodes the bracketing trained conditions and mixes their curves, in both runtimes."""
+    tm, nm = models
+    x = _audio(2.0, seed=6)
+    segs = [(p, a, min(b, 2.0)) for p, a, b in SEGS if a < 2.0]
+    f = nm.features(x, segs)
+    at = {v: nm.motion_from_features(f, "happy", v) for v in (0.5, 1.0)}
+    np.testing.assert_allclose(nm.motion_from_features(f, "happy", 0.75),
+                               0.5 * at[0.5] + 0.5 * at[1.0], atol=1e-6)
+    np.testing.assert_allclose(tm.motion_from_features(f, "happy", 0.75),
+                               nm.motion_from_features(f, "happy", 0.75), atol=1e-4)
+    sad = nm.motion_from_features(f, "sad", 1.0)
+    np.testing.assert_allclose(nm.motion_from_features(f, {"happy": 0.7, "sad": 0.3}, 1.0),
+                               0.7 * at[1.0] + 0.3 * sad, atol=1e-6)
+    neutral = nm.motion_from_features(f, "neutral", 0.0)
+    np.testing.assert_allclose(nm.motion_from_features(f, "happy", 0.2),
+                               0.6 * neutral + 0.4 * at[0.5], atol=1e-6)
+    # the network's own response to an in-between condition is still available
+    raw = nm.motion_from_features(f, "happy", 0.75, mix="condition")
+    np.testing.assert_allclose(tm.motion_from_features(f, "happy", 0.75, mix="condition"), raw,
+                               atol=1e-4)
+    with pytest.raises(ValueError, match="mix must be"):
+        nm.motion_from_features(f, "happy", 0.5, mix="average")
+
+
+def test_trained_intensities_come_from_the_config(tmp_path):
+    from core.model.config import ConfigError, ModelConfig
+    assert ModelConfig().intensities == [0.5, 1.0]       # checkpoints saved before the field
+    cfg = tiny_config()
+    cfg.intensities = [1.0]
+    cfg.validate()
+    for bad in ([], [0.0, 1.0], [1.0, 0.5], [0.5, 1.5]):
+        cfg.intensities = bad
+        with pytest.raises(ConfigError, match="intensities"):
+            cfg.validate()
 
 
 def test_downsampled_latent_and_logmel_front_end_match_torch(tmp_path):

@@ -43,7 +43,11 @@ def dump(path):
               for k, v in take["curves"].items()}
     return {"action": take["action"], "frames": [take["frames"][0], take["frames"][-1]],
             "curves": curves, "frame_end": bpy.context.scene.frame_end,
-            "emotion": take["info"]["emotion"], "intensity": take["info"]["intensity"]}
+            "emotion": take["info"]["emotion"], "intensity": take["info"]["intensity"],
+            "emotion_mix": take["info"].get("emotion_mix"),
+            "settings_emotion": [bpy.context.scene.parley.emotion,
+                                 bpy.context.scene.parley.emotion_blend,
+                                 round(bpy.context.scene.parley.emotion_blend_share, 4)]}
 
 
 def main():

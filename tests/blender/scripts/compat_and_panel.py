@@ -110,6 +110,20 @@ def main():
         fake = type("P", (), {"layout": RecordingLayout(log)})()
         panel_cls.draw(fake, bpy.context)
         drawn[source] = log
+    # a blend: the Mix slider appears (and is greyed out when both emotions are the same)
+    scene.parley.audio_source = 'AUTO'
+    scene.parley.emotion_blend = 'surprised'
+    log = []
+    panel_cls.draw(type("P", (), {"layout": RecordingLayout(log)})(), bpy.context)
+    drawn["BLEND"] = log
+    scene_emotion = importlib.import_module(
+        mod.__name__ + ".blender_support.properties").scene_emotion
+    scene.parley.emotion, scene.parley.emotion_blend_share = 'happy', 0.25
+    out["blend_spec"] = scene_emotion(scene.parley)
+    scene.parley.emotion_blend_share = 1.0
+    out["blend_all_second"] = scene_emotion(scene.parley)
+    scene.parley.emotion_blend = 'NONE'
+    out["blend_none"] = scene_emotion(scene.parley)
     out["drawn"] = drawn
     return out
 
