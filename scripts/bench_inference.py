@@ -99,7 +99,7 @@ def main():
     ap.add_argument("--checkpoint")
     ap.add_argument("--speech", default=str(ROOT.parent / "shared" / "speech"))
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--long-minutes", type=float, default=10.0)
+    ap.add_argument("--long-minutes", type=float, default=10.0, help="0 skips the long clip")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--runtime", choices=("numpy", "torch"), default="numpy",
                     help="model for the end-to-end rows (numpy = the CPU product path; needs --checkpoint)")
@@ -171,6 +171,8 @@ def main():
     numpy_runtime.FEATURE_CACHE.clear()            # end to end means nothing computed before
     with tempfile.TemporaryDirectory() as tmp:
         for label, seconds in (("60s", 60.0), (f"{args.long_minutes:g}min", args.long_minutes * 60)):
+            if seconds <= 0:
+                continue                           # --long-minutes 0: skip the long clip
             x = x60 if seconds == 60.0 else speech_audio(seconds, args.speech)
             wav = Path(tmp) / f"a{label}.wav"
             sf.write(wav, x, 16000)
