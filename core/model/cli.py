@@ -108,7 +108,7 @@ def _generate(args):
     from .infer import Parley
     model = Parley.from_pretrained(args.checkpoint)
     x = load_audio_16k(args.audio)
-    from ..emotions import check_emotion_mix
+    from ..emotions import check_emotion_mix, emotion_label
     emotion = check_emotion_mix(args.blend or args.emotion)
     segs = None
     if args.transcript:
@@ -135,7 +135,7 @@ def _generate(args):
     if args.plot:
         sealed = " + lip seal" if meta["lip_seal"] else ""
         plot_take(args.plot, x, w, args.fps, segs,
-                  title=f"{Path(args.audio).name}: {emotion} @ {args.intensity}{sealed}")
+                  title=f"{Path(args.audio).name}: {emotion_label(emotion)} @ {args.intensity}{sealed}")
         print(f"wrote {args.plot}")
     print(json.dumps({"frames": int(len(w)), "fps": args.fps,
                       "jawOpen_mean": float(np.mean(w[:, 17]))}))
