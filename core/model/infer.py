@@ -45,12 +45,14 @@ class Parley(ModelInputs):
         return cls(cfg, fe, s2c.to(device), vq.to(device), device, path)
 
     @torch.no_grad()
-    def decode_windows(self, windows, cond, style, naive=False) -> np.ndarray:
-        """Feature windows ``[B, win, in_dim]`` -> motion ``[B, win, 52]`` (KV-cached or naive)."""
-        b, win = windows.shape[:2]
-        f = torch.from_numpy(windows).to(self.device)
-        c = torch.from_numpy(np.asarray(cond, np.float32))[None].to(self.device).expand(b, -1)
-        sty = torch.full((b,), int(style), dtype=torch.long, device=self.device)
+    def decode_windows(self, windows, conds, style, naive=False) -> np.ndarray:
+        """Feature windows ``[B, win, in_dim]`` under conditions ``[K, 8]`` -> motion
+        ``[K, B, win, 52]`` (KV-cached or naive); the audio is encoded once for all K."""
+        (b, win), k = windows.shape[:2], len(conds)
+        f = torch.from_numpy(np.asarray(windows, np.float32)).to(self.device)
+        c = torch.from_numpy(np.repeat(np.asarray(conds, np.float32), b, axis=0)).to(self.device)
+        sty = torch.full((k * b,), int(style), dtype=torch.long, device=self.device)
+        hidden = self.s2c.encode_audio(f).repeat(k, 1, 1)
         gen = self.s2c.generate_naive if naive else self.s2c.generate
-        codes = gen(f, c, sty, self.vq.quantizer)
-        return self.vq.decode_codes(codes, win).cpu().numpy()
+        codes = gen(None, c, sty, self.vq.quantizer, audio_hidden=hidden)
+        return self.vq.decode_codes(codes, win).cpu().numpy().reshape(k, b, win, -1)

@@ -305,8 +305,9 @@ def condition_anchors(emotion="neutral", intensity: float = 1.0,
 
     Why: the decoder emits discrete codebook entries, so between the intensities it was trained
     on (0 = neutral and ``levels``, the corpus's, e.g. 0.5 and 1) its motion moves in steps, not
-    smoothly (measured: happy at intensity 0.2 decodes as neutral, 0.3-0.7 all as 0.5), and a
-    50/50 blend of two emotions comes out 15-90 % one of them. Decoding the bracketing trained
+    smoothly (measured on the held-out split, docs/emotion_control.json: intensity 0.2 decodes
+    as neutral, 0.4-0.7 near 0.5, 0.8 near 1), and a 50/50 blend of two emotions comes out
+    23-65 % of the way from one to the other. Decoding the bracketing trained
     conditions and mixing their motion by the requested shares makes Intensity and Mix act
     linearly, keeps intensity 0 exactly neutral and the lips on the same phones (every anchor
     is decoded from the same audio). Returns ``[(weight, condition vector)]``, weights summing
@@ -367,9 +368,10 @@ class ModelInputs:
         FEATURE_CACHE.put(key, (feats, getattr(self.frontend, "last_segments", None)))
         return feats
 
-    def decode_windows(self, windows: np.ndarray, cond: np.ndarray, style: int,
+    def decode_windows(self, windows: np.ndarray, conds: np.ndarray, style: int,
                        naive: bool = False) -> np.ndarray:
-        """Feature windows ``[B, win, in_dim]`` -> motion ``[B, win, 52]`` (each runtime's own)."""
+        """Feature windows ``[B, win, in_dim]`` under conditions ``[K, 8]`` -> motion
+        ``[K, B, win, 52]`` (each runtime's own). The audio is encoded once for all K."""
         raise NotImplementedError
 
     def motion_from_features(self, feats: np.ndarray, emotion="neutral", intensity: float = 1.0,
@@ -382,7 +384,8 @@ class ModelInputs:
         ``mix="motion"`` (default): intensities and blends between the trained conditions are
         decoded at those conditions and mixed (:func:`condition_anchors`); ``"condition"``: the
         blended condition vector goes into the network as it is (EMOTE's form; steps between
-        trained levels)."""
+        trained levels). The anchors' windows share one batch, so a blend costs less than
+        decoding each condition on its own."""
         if mix not in ("motion", "condition"):
             raise ValueError(f"mix must be 'motion' or 'condition', got {mix!r}")
         if mix == "motion":
@@ -390,14 +393,15 @@ class ModelInputs:
                                                                     (0.5, 1.0)))
         else:
             anchors = [(1.0, condition_vector(emotion, intensity))]
-        out = None
-        for weight, cond in anchors:
-            part = self._motion_at(feats, cond, style, window_s, overlap_s, max_batch, naive)
-            out = weight * part if out is None else out + weight * part
+        parts = self._motion_at([c for _w, c in anchors], feats, style, window_s, overlap_s,
+                                max_batch, naive)
+        out = sum(w * part for (w, _c), part in zip(anchors, parts))
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
-    def _motion_at(self, feats, cond, style, window_s, overlap_s, max_batch, naive) -> np.ndarray:
-        """One condition vector's curves (see :meth:`motion_from_features`)."""
+    def _motion_at(self, conds, feats, style, window_s, overlap_s, max_batch,
+                   naive) -> list[np.ndarray]:
+        """Curves for each condition vector in ``conds`` (see :meth:`motion_from_features`):
+        each window's audio is encoded once and decoded under every condition in one batch."""
         feats = np.asarray(feats, np.float32)
         if feats.ndim != 2 or feats.shape[1] != self.cfg.frontend.in_dim or len(feats) == 0:
             raise ValueError(f"features must be [frames>0, {self.cfg.frontend.in_dim}], got {feats.shape}")
@@ -410,13 +414,15 @@ class ModelInputs:
         if total < win:                                   # pad short clips to a whole latent step
             feats = np.concatenate([feats, np.repeat(feats[-1:], win - total, 0)])
         sty = self.style_index(style)
-        chunks = []
-        for i in range(0, len(starts), max_batch):
-            group = starts[i:i + max_batch]
-            batch = np.stack([feats[a:a + win] for a in group])
-            chunks.extend(list(self.decode_windows(batch, cond, sty, naive)))
-        out = crossfade_join(chunks, starts, max(total, win))[:total]
-        return np.clip(out, 0.0, 1.0)
+        conds = np.stack([np.asarray(c, np.float32) for c in conds])
+        per = max(1, max_batch // len(conds))            # windows per batch: K*per rows decoded
+        chunks: list[list[np.ndarray]] = [[] for _ in conds]
+        for i in range(0, len(starts), per):
+            batch = np.stack([feats[a:a + win] for a in starts[i:i + per]])
+            for k, motion in enumerate(self.decode_windows(batch, conds, sty, naive)):
+                chunks[k].extend(list(motion))
+        return [np.clip(crossfade_join(c, starts, max(total, win))[:total], 0.0, 1.0)
+                for c in chunks]
 
     def generate(self, samples16k, emotion="neutral", intensity: float = 1.0, fps: float = 30.0,
                  style=None, segments=None, **kw) -> np.ndarray:
@@ -497,17 +503,21 @@ class NumpyParley(ModelInputs):
         e = self.codebook[idx]
         return e.reshape(*idx.shape[:-1], -1)
 
-    def generate_codes(self, feats: np.ndarray, cond: np.ndarray, style: int = 0) -> np.ndarray:
+    def generate_codes(self, feats: np.ndarray, cond: np.ndarray, style: int = 0,
+                       audio_hidden: np.ndarray | None = None) -> np.ndarray:
         """Greedy KV-cached decoding: features ``[B, T, in_dim]`` -> codes ``[B, T', groups]``.
 
-        ``cond`` is the length-8 emotion condition shared by the batch.
+        ``cond`` is the length-8 emotion condition shared by the batch, or one per row ``[B, 8]``.
         """
         p, s2, vqc = self.s2c, self.cfg.s2c, self.cfg.vq
-        mem = self.memory(self.encode_audio(np.asarray(feats, np.float32)))
+        if audio_hidden is None:
+            audio_hidden = self.encode_audio(np.asarray(feats, np.float32))
+        mem = self.memory(audio_hidden)
         b, steps, d = mem.shape
         hh, dh, w = self.heads, self.dh, s2.cross_window
         scale = np.float32(1.0 / math.sqrt(dh))
-        c = self.condition(np.asarray(cond, np.float32), style).astype(np.float32)   # [d]
+        c = self.condition(np.asarray(cond, np.float32), style).astype(np.float32)   # [d] | [B, d]
+        c = np.broadcast_to(c, (b, d))
         pe = periodic_encoding(steps, d, s2.period)
         layers = []
         for li in range(s2.layers):
@@ -534,7 +544,7 @@ class NumpyParley(ModelInputs):
         # code_in(lookup(idx)) = sum over groups of (codebook @ W_g^T)[idx_g]: one table per group
         g, cd = vqc.groups, vqc.code_dim
         code_tab = np.stack([self.codebook @ p["code_in.weight"][:, i * cd:(i + 1) * cd].T for i in range(g)])
-        step_add = (c + p["code_in.bias"])[None] + pe                                  # [steps, d]
+        step_add = (c + p["code_in.bias"])[:, None] + pe[None]                         # [B, steps, d]
         gsel = np.arange(g)[None]
         # self-attention recency bias of query t against keys 0..t: -slope*floor((t-j)/period)
         dist = np.arange(steps)
@@ -563,7 +573,7 @@ class NumpyParley(ModelInputs):
             idx = logits.argmax(-1)
             out[:, t] = idx
             if t + 1 < steps:
-                x = code_tab[gsel, idx].sum(1) + step_add[t + 1]
+                x = code_tab[gsel, idx].sum(1) + step_add[:, t + 1]
         return out
 
     def decode_codes(self, idx: np.ndarray, frames: int | None = None) -> np.ndarray:
@@ -584,8 +594,12 @@ class NumpyParley(ModelInputs):
         return out if frames is None else out[:, :frames]
 
     # -- the runtime's part of the shared pipeline (ModelInputs) ------------------------------
-    def decode_windows(self, windows, cond, style, naive=False) -> np.ndarray:
+    def decode_windows(self, windows, conds, style, naive=False) -> np.ndarray:
         if naive:
             raise ValueError("the numpy runtime decodes with a KV cache only (naive=True is a torch "
                              "reference path: use core.model.Parley)")
-        return self.decode_codes(self.generate_codes(windows, cond, style), windows.shape[1])
+        k, (b, win) = len(conds), windows.shape[:2]
+        hidden = self.encode_audio(np.asarray(windows, np.float32))
+        codes = self.generate_codes(None, np.repeat(conds, b, axis=0), style,
+                                    audio_hidden=np.concatenate([hidden] * k))
+        return self.decode_codes(codes, win).reshape(k, b, win, -1)

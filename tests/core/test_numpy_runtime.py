@@ -125,6 +125,15 @@ def test_long_audio_several_batched_windows_match_torch(models):
     win = np.stack([feats[s:s + 90] for s in (0, 72, 144, 216, 300)])
     cond = np.eye(8, dtype=np.float32)[2] * 0.6
     assert np.array_equal(nm.generate_codes(win, cond), _torch_codes(tm, win, cond))
+    # sad @ 0.6 is two trained conditions (sad 0.5 and 1.0), their windows batched together
+    # (10 rows in batches of 2): the same as decoding each condition on its own
+    one = {lv: nm.motion_from_features(feats, "sad", lv, **kw) for lv in (0.5, 1.0)}
+    np.testing.assert_allclose(b, np.clip(0.8 * one[0.5] + 0.2 * one[1.0], 0, 1), atol=1e-6)
+    # one condition per row decodes each row as if alone
+    rows = np.stack([np.eye(8, dtype=np.float32)[k] for k in (1, 2, 3, 0, 6)])
+    per_row = nm.generate_codes(win, rows)
+    for i in range(len(win)):
+        assert np.array_equal(per_row[i], nm.generate_codes(win[i:i + 1], rows[i])[0])
     # default 20 s windows: 45 s of audio is three windows decoded as one batch
     x = _audio(45.0, seed=2)
     segs = _long_segs(45.0)
