@@ -68,6 +68,8 @@ class PARLEY_PT_take(bpy.types.Panel):
             return
         box = col.box()
         box.label(text=action.name, icon='ACTION')
+        if info.get("emotion"):
+            box.label(text=f"Emotion: {info['emotion']} @ {float(info.get('intensity', 1.0)):.2f}")
         box.label(text=f"Engine: {info.get('engine', '?')}")
         phones = info.get("phones", "")
         if phones == "transcript":

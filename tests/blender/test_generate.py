@@ -143,6 +143,7 @@ def test_generate_on_flame_head(installed_with_audio, tmp_path, flame_dir, speec
     panel = r["take_panel"]
     labels = {e[1]: e[2] for e in panel if e[0] == "label"}
     assert labels[r["take_1"]["action"]] == "ACTION"
+    assert "Emotion: neutral @ 1.00" in labels, labels
     # "auto" with a transcript: the built-in learned model (released for transcript takes)
     assert any(t.startswith("Engine: learned model (default) + lip seal") for t in labels), labels
     assert labels["Bilabial closure: 100 %"] == "CHECKMARK"
