@@ -165,6 +165,11 @@ def test_crossfade_join_has_no_seams():
 def test_checkpoint_round_trip_and_clear_errors(trained, tmp_path):
     root, _, _ = trained
     cfg = ckpt.load_config(root / "run")
+    # the trained emotion intensities come from the corpus's motion keys (motion mixing uses them)
+    assert cfg.intensities == [0.5, 1.0]
+    from core.model.data import intensities_of, load_records
+    one = make_corpus(tmp_path / "c1", n_items=2, intensities=(0.25, 1.0))
+    assert intensities_of(one, load_records(one)) == [0.25, 1.0]
     vq = MotionVQVAE(cfg.vq)
     ckpt.load_component(root / "run", "vqvae", vq)
     ckpt.save_component(tmp_path, "vqvae", vq)
