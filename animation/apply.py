@@ -53,6 +53,7 @@ class Request:
     threads: int = 0
     lip_seal: bool = True  # learned model only: seal every P/B/M (core.lip_seal)
     recognition: str = "words"  # words | words_fast (no transcript)
+    animated_intensity: bool = True  # follow the scene's Intensity keyframes, if it has any
 
 
 @dataclass
@@ -71,6 +72,8 @@ class Job:
     notes: list = field(default_factory=list)
     #: (take name, [[phone, start, end], ...]) stored with an earlier take of this exact audio
     known_phones: Optional[tuple] = None
+    #: the scene's Intensity keyframed over the take: its value on each frame of the take
+    intensity_curve: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -231,8 +234,17 @@ def prepare(scene, req: Request) -> Job:
                               req.recognition, core_engine.parley_version())
     if known is not None:
         notes.append(f"phone timings reused from '{known[0]}'")
+    curve = None
+    if req.animated_intensity and getattr(scene, "parley", None) is not None:
+        from ..blender_support.properties import scene_intensity
+        n = core_engine.num_scene_frames(samples.size / core_engine.SAMPLE_RATE, fps)
+        value = scene_intensity(scene, int(first), n)
+        if isinstance(value, np.ndarray):
+            curve = value
+            notes.append(f"Intensity is keyframed: animated {curve.min():.2f}-{curve.max():.2f} "
+                         f"over the take")
     return Job(req, scene.name, fps, int(first), samples, label, plan, rest, faces, new_end,
-               notes, known)
+               notes, known, curve)
 
 
 # ------------------------------------------------------------------------------------- compute
@@ -266,7 +278,8 @@ def compute(job: Job, progress=None, should_cancel=None) -> Result:
                                     req.recognition)
     try:
         take = core_engine.generate_take(
-            job.samples, fps=job.fps, emotion=req.emotion, intensity=req.intensity,
+            job.samples, fps=job.fps, emotion=req.emotion,
+            intensity=req.intensity if job.intensity_curve is None else job.intensity_curve,
             transcript=req.transcript or None, progress=sub, should_cancel=should_cancel,
             engine=req.engine, model_path=req.model_path or None, qa_rig=rig,
             device=req.device, threads=req.threads, lip_seal=req.lip_seal,
@@ -303,11 +316,15 @@ def commit(job: Job, result: Result) -> Outcome:
             "audio": job.audio_label, "target_mode": plan.mode, "phones": take.phone_source}
     if isinstance(take.emotion_mix, dict):
         meta["emotion_mix"] = {k: round(float(v), 4) for k, v in take.emotion_mix.items()}
+    if take.intensity_curve is not None:
+        meta["intensity_range"] = [round(float(take.intensity_curve.min()), 4),
+                                   round(float(take.intensity_curve.max()), 4)]
     if job.known_phones is not None:
         meta["phones_reused_from"] = job.known_phones[0]
     written = takes.write_take(key, plan.curves(take.weights), job.first_frame,
                                strip_name=job.audio_label, emotion=take.emotion,
                                intensity=take.intensity, meta=meta,
+                               intensity_label=None if take.intensity_curve is None else "anim",
                                push_previous_to_nla=job.request.push_previous_to_nla)
     if take.segments and take.audio_digest:
         used = job.request.transcript if take.phone_source == "transcript" else ""

@@ -33,7 +33,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--emotion", default="neutral", type=_emotion_arg,
                    help=f"one of {', '.join(EMOTIONS)}, or a blend of two with shares, e.g. "
                         f"happy:0.6,surprised:0.4 (default neutral)")
-    p.add_argument("--intensity", type=float, default=1.0, help="0..1 (default 1)")
+    p.add_argument("--intensity", type=float, default=None,
+                   help="0..1, held over the take (default: the shot's Intensity, following its "
+                        "keyframes if it has any)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--strip", help="use only this sound strip (default: all audible strips)")
     src.add_argument("--audio", help="use this audio file, starting at the scene's first frame")
@@ -163,7 +165,7 @@ def run(argv: list[str]) -> int:
         args = p.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
-    if not 0.0 <= args.intensity <= 1.0:
+    if args.intensity is not None and not 0.0 <= args.intensity <= 1.0:
         log(f"error: --intensity must be within 0..1, got {args.intensity}")
         return EXIT_USAGE
     t0 = time.perf_counter()
@@ -179,7 +181,8 @@ def run(argv: list[str]) -> int:
             raise BatchError(f"no object named '{args.object}' in {bpy.data.filepath or 'the file'}")
         settings = scene.parley
         _set_emotion(settings, args.emotion)
-        settings.intensity = args.intensity
+        if args.intensity is not None:
+            settings.intensity = args.intensity
         settings.lip_seal = args.lip_seal
         if args.strip:
             settings.audio_source, settings.strip_name = 'STRIP', args.strip
@@ -190,6 +193,7 @@ def run(argv: list[str]) -> int:
         res = bpy.ops.parley.generate_lipsync(
             object_name=args.object, transcript=transcript, extend_scene=args.extend_scene,
             push_previous_to_nla=args.keep_previous_on_nla, engine=args.engine,
+            animated_intensity=args.intensity is None,
             recognition='WORDS_FAST' if args.fast_recognition else 'PREFS')
         if 'FINISHED' not in res:
             raise BatchError(LAST_RUN.get("error") or f"generation returned {sorted(res)}")

@@ -97,13 +97,15 @@ def _bpy():
     return bpy
 
 
-def take_name(strip: str, emotion: str, intensity: float, number: int) -> str:
+def take_name(strip: str, emotion: str, intensity: "float | str", number: int) -> str:
     """``Parley|<strip>|<emotion>@<intensity>|take N`` shortened to fit Blender's ID names.
 
-    A blend's label ("happy 60% + surprised 40%") is written compactly: ``happy60+surprised40``.
+    A blend's label ("happy 60% + surprised 40%") is written compactly: ``happy60+surprised40``;
+    an animated intensity is written as given (``anim``).
     """
     emotion = emotion.replace(" ", "").replace("%", "")
-    tail = f"|{emotion}@{intensity:.2f}|take {number}"
+    level = intensity if isinstance(intensity, str) else f"{intensity:.2f}"
+    tail = f"|{emotion}@{level}|take {number}"
     head = "Parley|"
     room = MAX_ID_NAME - len(head) - len(tail)
     strip = (strip or "audio")[:max(room, 1)]
@@ -188,8 +190,11 @@ def _push_to_track(anim, track_name: str, action, slot, frame: float, mute: bool
 
 def write_take(key, curves: dict[str, np.ndarray], first_frame: float, *, strip_name: str,
                emotion: str, intensity: float, meta: dict | None = None,
-               push_previous_to_nla: bool = False) -> WrittenTake:
+               push_previous_to_nla: bool = False,
+               intensity_label: str | None = None) -> WrittenTake:
     """Write ``curves`` (key name -> values, one per scene frame from ``first_frame``) as a new take.
+
+    ``intensity_label`` replaces the number in the take's name (``anim``: an animated intensity).
 
     See the module docstring for where the take goes. Never edits the artist's actions or NLA.
     """
@@ -208,7 +213,8 @@ def write_take(key, curves: dict[str, np.ndarray], first_frame: float, *, strip_
 
     previous = parley_takes(key)
     number = 1 + max((take_info(a).get("number", 0) for a in previous), default=0)
-    action = bpy.data.actions.new(take_name(strip_name, emotion, intensity, number))
+    action = bpy.data.actions.new(take_name(strip_name, emotion, intensity_label or intensity,
+                                            number))
     action.use_fake_user = True
     info = {"key": key.name, "number": number, "strip": strip_name, "emotion": emotion,
             "intensity": round(float(intensity), 4), "first_frame": float(first_frame),

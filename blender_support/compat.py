@@ -102,3 +102,23 @@ def ensure_fcurve(action, id_block, data_path: str, *, index: int = 0, group: st
     if fc is None:
         fc = action.fcurves.new(data_path, index=index, action_group=group)
     return fc
+
+
+def find_fcurve(id_block, data_path: str, *, index: int = 0):
+    """The F-curve animating ``id_block.<data_path>`` in its active action, or None (slotted
+    actions on 4.4+, legacy ``Action.fcurves`` before)."""
+    anim = getattr(id_block, "animation_data", None)
+    action = anim.action if anim is not None else None
+    if action is None:
+        return None
+    if hasattr(action, "layers"):  # slotted actions (4.4+)
+        slot = getattr(anim, "action_slot", None)
+        for layer in action.layers:
+            for strip in layer.strips:
+                bag = strip.channelbag(slot) if slot is not None else None
+                fc = bag.fcurves.find(data_path, index=index) if bag is not None else None
+                if fc is not None:
+                    return fc
+        if not hasattr(action, "fcurves"):
+            return None
+    return action.fcurves.find(data_path, index=index)

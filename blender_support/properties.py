@@ -123,3 +123,20 @@ def scene_emotion(settings) -> "str | dict[str, float]":
     if share >= 1.0:
         return second
     return {first: 1.0 - share, second: share}
+
+
+def scene_intensity(scene, first_frame: int, num_frames: int):
+    """The job's intensity: the Intensity slider, or, when it is keyframed and changes, its
+    value on each of the take's ``num_frames`` frames from ``first_frame`` (a numpy array)."""
+    import numpy as np
+
+    from .compat import find_fcurve
+    settings = scene.parley
+    fc = find_fcurve(scene, "parley.intensity")
+    if fc is None or len(fc.keyframe_points) < 2 or getattr(fc, "mute", False):
+        return float(settings.intensity)
+    curve = np.array([fc.evaluate(first_frame + i) for i in range(num_frames)], np.float32)
+    curve = np.clip(curve, 0.0, 1.0)
+    if float(curve.max() - curve.min()) < 1e-6:
+        return float(curve[0])
+    return curve

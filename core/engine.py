@@ -87,6 +87,8 @@ class Take:
     audio_digest: str = ""
     #: the emotion as used: a name or a blend ``{name: share}`` (shares sum to 1)
     emotion_mix: object = "neutral"
+    #: an animated Intensity: its value per output frame (``intensity`` is then its maximum)
+    intensity_curve: Optional[np.ndarray] = None
 
     @property
     def num_frames(self) -> int:
@@ -155,6 +157,40 @@ def check_intensity(intensity: float) -> float:
     if not np.isfinite(v) or not 0.0 <= v <= 1.0:
         raise ValueError(f"intensity must be within 0..1, got {intensity}")
     return v
+
+
+#: intensity levels an engine without its own ``intensity_levels`` is run at for an animated one
+DEFAULT_LEVELS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def check_intensity_curve(curve, num_frames: int) -> np.ndarray:
+    """An animated Intensity: one value in 0..1 per output frame (``num_frames`` of them)."""
+    c = np.asarray(curve, dtype=np.float64)
+    if c.ndim != 1 or len(c) != num_frames:
+        raise ValueError(f"an animated intensity needs one value per frame of the take "
+                         f"({num_frames}), got shape {c.shape}")
+    if not np.all(np.isfinite(c)) or c.min() < 0.0 or c.max() > 1.0:
+        raise ValueError(f"intensity must be within 0..1 on every frame, got "
+                         f"{float(np.nanmin(c)):g}..{float(np.nanmax(c)):g}")
+    return c.astype(np.float32)
+
+
+def level_weights(curve: np.ndarray, levels) -> dict[float, np.ndarray]:
+    """Per-frame weights of the intensity ``levels`` (sorted, 0 first) that interpolate
+    ``curve`` linearly between the two around each value; only levels in use are returned."""
+    grid = np.asarray(sorted({0.0, *(float(v) for v in levels)}), dtype=np.float64)
+    c = np.clip(np.asarray(curve, dtype=np.float64), 0.0, grid[-1])
+    hi = np.clip(np.searchsorted(grid, c, side="left"), 1, len(grid) - 1)
+    lo = hi - 1
+    frac = (c - grid[lo]) / (grid[hi] - grid[lo])
+    out: dict[float, np.ndarray] = {}
+    for idx, w in ((lo, 1.0 - frac), (hi, frac)):
+        for k in np.unique(idx):
+            sel = (idx == k) & (w > 1e-9)
+            if sel.any():
+                acc = out.setdefault(float(grid[k]), np.zeros(len(c)))
+                acc[sel] += w[sel]
+    return {lv: w.astype(np.float32) for lv, w in sorted(out.items())}
 
 
 # ------------------------------------------------------------------------------------ resampling
@@ -319,6 +355,10 @@ class ChoreographyEngine:
         except RuntimeError as exc:  # alignment.AlignmentError: missing package, decode failure
             raise EngineError(f"phone recognition failed: {exc}") from exc
 
+    #: an animated Intensity mixes runs at these levels (measured: the choreography is linear
+    #: in intensity to within 0.011 of a weight, so three levels are enough)
+    intensity_levels = (0.0, 0.5, 1.0)
+
     def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
                  step: Callable[[float, str], None]):
         step(0.15, "recognising phones" if not transcript else "aligning transcript")
@@ -346,6 +386,12 @@ class LearnedEngine:
         self.requested_device = device
         self.threads = int(threads)
         self.device = "CPU"
+
+    @property
+    def intensity_levels(self) -> tuple:
+        """The intensities the model was trained on (and 0): an animated Intensity mixes their
+        motion, as a fixed one between them does inside the model (``condition_anchors``)."""
+        return (0.0, *getattr(self.load().cfg, "intensities", (0.5, 1.0)))
 
     def load(self):
         """numpy runtime on the CPU (no torch needed: this is what runs inside Blender, and it is
@@ -396,6 +442,24 @@ class LearnedEngine:
             from .lip_seal import seal_bilabials
             w = seal_bilabials(w, segments, MODEL_FPS)
         return w, segments
+
+
+def _animated_intensity(eng, x, curve, fps, n30, step, kw):
+    """30 fps motion for a per-frame intensity ``curve`` (at ``fps``): the engine runs once per
+    intensity level the curve passes (phones and features are cached after the first run, so
+    later runs cost the network only) and the runs are mixed frame by frame."""
+    curve30 = resample_motion(curve[:, None], fps, MODEL_FPS, n30)[:, 0]
+    weights = level_weights(curve30, getattr(eng, "intensity_levels", DEFAULT_LEVELS))
+    out, segments = None, []
+    for i, (level, w) in enumerate(weights.items()):
+        run_step = step if i == 0 else (
+            lambda _f, _m, i=i: step(0.85, f"animated intensity: level {i + 1} of {len(weights)}"))
+        m, segs = eng.motion30(x, intensity=level, step=run_step, **kw)
+        m = np.asarray(m, np.float32)[:n30]
+        if i == 0:
+            segments, out = segs, np.zeros_like(m)
+        out[:len(m)] += w[:len(m), None] * m
+    return out, segments
 
 
 def resolve_device(choice: str = "auto") -> str:
@@ -544,7 +608,7 @@ def phone_source_label(transcript: Optional[str], recognition: str) -> str:
 
 
 def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
-                  intensity: float = 1.0,
+                  intensity: "float | np.ndarray" = 1.0,
                   transcript: Optional[str] = None, progress: Optional[ProgressFn] = None,
                   should_cancel: Optional[CancelFn] = None, engine: str = ENGINE_AUTO,
                   model_path: Optional[str | Path] = None, seed: int = 0,
@@ -553,7 +617,11 @@ def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
     """Generate a take for 16 kHz mono ``samples`` at the scene frame rate ``fps``.
 
     ``emotion``: one of MEAD's eight, or a blend of them (``{"happy": .6, "surprised": .4}`` or
-    ``"happy:0.6,surprised:0.4"``: shares, scaled to sum to 1), played at ``intensity``.
+    ``"happy:0.6,surprised:0.4"``: shares, scaled to sum to 1), played at ``intensity``: a
+    number, or an animated Intensity given as one value per output frame (the Blender add-on
+    passes the scene's Intensity keyframes). An animated one is played by mixing, frame by
+    frame, the motion at the engine's intensity levels around each value (the learned model's
+    trained levels, decoded once each over the same phones), so the lips keep one timing.
 
     ``qa_rig``: the target head's rig, for the QA figures (see :func:`take_qa`).
     ``device`` (auto/cpu/gpu) and ``threads`` (0 = torch default) apply to the learned model;
@@ -569,9 +637,16 @@ def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
     timings: dict[str, float] = {}
     fps = check_fps(fps)
     emotion = check_emotion_mix(emotion)
-    intensity = check_intensity(intensity)
     x = check_samples(samples)
     duration = x.size / SAMPLE_RATE
+    curve = None
+    if np.ndim(intensity) > 0:
+        curve = check_intensity_curve(intensity, num_scene_frames(duration, fps))
+        if float(curve.max() - curve.min()) < 1e-6:          # a flat curve is a plain intensity
+            intensity, curve = float(curve[0]), None
+        else:
+            intensity = float(curve.max())
+    intensity = check_intensity(intensity)
 
     def step(frac: float, msg: str) -> None:
         if should_cancel is not None and should_cancel():
@@ -590,8 +665,11 @@ def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
     timings["audio"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    w30, segments = eng.motion30(x, duration=duration, emotion=emotion, intensity=intensity,
-                                 transcript=transcript, loudness=loud, seed=seed, step=step)
+    kw = dict(duration=duration, emotion=emotion, transcript=transcript, loudness=loud, seed=seed)
+    if curve is None:
+        w30, segments = eng.motion30(x, intensity=intensity, step=step, **kw)
+    else:
+        w30, segments = _animated_intensity(eng, x, curve, fps, n30, step, kw)
     timings["engine"] = time.perf_counter() - t
     if w30.ndim != 2 or w30.shape[1] != NUM_SHAPES or w30.shape[0] == 0:
         raise EngineError(f"engine {eng.label} returned motion of shape {w30.shape}, expected "
@@ -623,7 +701,7 @@ def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
     timings["total"] = time.perf_counter() - t0
     return Take(weights=weights, fps=fps, names=ARKIT_NAMES, duration=duration,
                 emotion=emotion_label(emotion), emotion_mix=emotion,
-                intensity=intensity, engine=eng.name, engine_label=eng.label,
+                intensity=intensity, intensity_curve=curve, engine=eng.name, engine_label=eng.label,
                 start_offset=float(start_offset), weights30=w30, segments=list(segments),
                 timings=timings, qa=qa, versions=versions(eng),
                 phone_source=phone_source_label(None if unaligned else transcript,

@@ -59,7 +59,7 @@ def _request(op, context) -> apply.Request:
         push_previous_to_nla=op.push_previous_to_nla, engine=op.engine,
         model_path=bpy.path.abspath(model_path) if model_path else "", device=device,
         threads=threads, lip_seal=bool(getattr(settings, "lip_seal", True)),
-        recognition=recognition)
+        recognition=recognition, animated_intensity=bool(getattr(op, "animated_intensity", True)))
 
 
 def _set_runtime(context, running=None, progress=None, status=None):
@@ -101,6 +101,10 @@ class PARLEY_OT_generate_lipsync(bpy.types.Operator):
                                        description="Push the replaced Parley take to a muted NLA "
                                                    "track 'Parley takes'")
     engine: EnumProperty(name="Engine", items=_ENGINE_ITEMS, default='auto')
+    animated_intensity: BoolProperty(
+        name="Animated Intensity", default=True,
+        description="When the panel's Intensity is keyframed, follow its keyframes over the take "
+                    "(off: its current value throughout)")
     recognition: EnumProperty(
         name="Phone Recognition", default='PREFS',
         items=(('PREFS', "Preferences", "As set in the Parley preferences"),

@@ -53,6 +53,8 @@ class PARLEY_PT_main(bpy.types.Panel):
                 row.enabled = settings.emotion_blend != settings.emotion
                 row.prop(settings, "emotion_blend_share", slider=True)
         col.prop(settings, "intensity", slider=True)
+        if compat.find_fcurve(scene, "parley.intensity") is not None:
+            col.label(text="Keyframed: the take follows it", icon='DECORATE_KEYFRAME')
         if hasattr(settings, "lip_seal"):
             col.prop(settings, "lip_seal")
 

@@ -69,7 +69,10 @@ class PARLEY_PT_take(bpy.types.Panel):
         box = col.box()
         box.label(text=action.name, icon='ACTION')
         if info.get("emotion"):
-            box.label(text=f"Emotion: {info['emotion']} @ {float(info.get('intensity', 1.0)):.2f}")
+            rng = info.get("intensity_range")
+            level = (f"{rng[0]:.2f}-{rng[1]:.2f} (keyframed)" if rng
+                     else f"{float(info.get('intensity', 1.0)):.2f}")
+            box.label(text=f"Emotion: {info['emotion']} @ {level}")
         box.label(text=f"Engine: {info.get('engine', '?')}")
         phones = info.get("phones", "")
         if phones == "transcript":

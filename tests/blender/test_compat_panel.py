@@ -33,6 +33,12 @@ def test_compat_and_panel(installed_any, tmp_path):
                               "emotion_blend", "emotion_blend_share", "intensity", "lip_seal"]
     assert r["blend_spec"] == {"happy": 0.75, "surprised": 0.25}
     assert r["blend_all_second"] == "surprised" and r["blend_none"] == "happy"
+    assert r["intensity_plain"] == 1.0
+    assert r["intensity_keyed"][0] == 0.0 and r["intensity_keyed"][4:] == [1.0, 1.0]
+    assert 0.0 < r["intensity_keyed"][2] < 1.0
+    keyed = [e[1] for e in r["drawn"]["KEYED"] if e[0] == "label"]
+    assert "Keyframed: the take follows it" in keyed
+    assert "Keyframed: the take follows it" not in [e[1] for e in r["drawn"]["AUTO"] if e[0] == "label"]
     ops = [e[1] for e in r["drawn"]["AUTO"] if e[0] == "operator"]
     assert "parley.check_audio" in ops
     labels = " ".join(e[1] for e in r["drawn"]["AUTO"] if e[0] == "label")

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 
+import numpy as np
+
 from .harness import REPO, SCRIPTS, run_script
 
 CLIP = "en_male_watchingtv.ogg"
@@ -64,6 +66,29 @@ def test_batch_script(installed_with_audio, tmp_path, speech_dir):
     p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Head", "--emotion",
               "happy:0.5,joy:0.5")
     assert p.returncode == 2 and "unknown emotion 'joy'" in p.stderr + p.stdout
+
+    # Intensity keyframed in the shot (0 -> 1 over the take): followed unless --intensity is given
+    r = run_script(python, "batch_shot.py", "key_intensity", shot, tmp_path / "k.blend",
+                   "3:0,10:0,60:1", user_resources=profile)
+    assert "exception" not in r, r.get("exception")
+    runs = (("ka", []), ("kc", ["--intensity", "1"]), ("kn", ["--intensity", "0"]))
+    for name, extra in runs:
+        p = batch(installed_with_audio, tmp_path, tmp_path / "k.blend", BATCH, "--object", "Head",
+                  "--emotion", "surprised", "--strip", "Voice", *extra,
+                  "--save-as", tmp_path / f"{name}.blend")
+        assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    ka, kc, kn = (run_script(python, "batch_shot.py", "upper_face", tmp_path / f"{n}.blend",
+                             user_resources=profile) for n, _ in runs)
+    assert "|surprised@anim|" in ka["action"] and ka["info"]["intensity_range"] == [0.0, 1.0]
+    assert "|surprised@1.00|" in kc["action"] and "intensity_range" not in kc["info"]
+    a, c, n = (np.array(k["values"]) for k in (ka, kc, kn))      # [shapes, frames from frame 3]
+    assert a.shape == c.shape == n.shape and a.shape[1] > 60
+    # the surprise grows in with the keys: neutral on frames 3-10 (keys 0), full from 60 (key 1)
+    np.testing.assert_allclose(a[:, :6], n[:, :6], atol=1e-4)
+    np.testing.assert_allclose(a[:, 59:], c[:, 59:], atol=1e-4)
+    assert np.abs(c - n).max() > 0.05                             # surprise shows on the face
+    mid = np.abs(a[:, 20:40] - n[:, 20:40]).max(), np.abs(a[:, 20:40] - c[:, 20:40]).max()
+    assert min(mid) > 1e-3, "half-way through the ramp the face is neither neutral nor full"
 
     # failures: non-zero exit with a clear message
     p = batch(installed_with_audio, tmp_path, shot, BATCH, "--object", "Nobody")

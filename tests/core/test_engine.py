@@ -174,6 +174,70 @@ def test_learned_blend_and_intensity_move_the_face_in_proportion(monkeypatch):
         assert m[10:12, jaw].max() > 0.0
 
 
+def test_level_weights_interpolate_between_the_levels_around_each_value():
+    curve = np.array([0.0, 0.1, 0.5, 0.7, 1.0, 0.25])
+    w = E.level_weights(curve, (0.5, 1.0))
+    assert list(w) == [0.0, 0.5, 1.0]
+    total = sum(w.values())
+    np.testing.assert_allclose(total, 1.0, atol=1e-6)
+    np.testing.assert_allclose(sum(lv * x for lv, x in w.items()), curve, atol=1e-6)
+    np.testing.assert_allclose(w[0.5][[1, 3]], [0.2, 0.6], atol=1e-6)    # only its neighbours
+    assert w[1.0][1] == 0.0 and w[0.0][3] == 0.0
+    assert list(E.level_weights(np.full(4, 0.5), (0.5, 1.0))) == [0.5]   # levels in use only
+
+
+def test_an_animated_intensity_mixes_runs_at_the_levels_frame_by_frame():
+    """Intensity keyed over the take: one engine run per level the curve passes, mixed per
+    frame; a flat curve is a plain intensity; bad curves are refused with the reason."""
+    class LevelEngine(RampEngine):
+        intensity_levels = (0.0, 0.5, 1.0)
+
+        def motion30(self, samples, **kw):
+            w, segs = super().motion30(samples, **kw)
+            w[:, INDEX["mouthSmileLeft"]] = kw["intensity"] ** 2     # not linear: shows mixing
+            return w, segs
+    eng = LevelEngine()
+    n = E.num_scene_frames(1.0, 30)
+    curve = np.linspace(0.0, 1.0, n)
+    take = E.generate_take(tone(1.0), fps=30, emotion="happy", intensity=curve, engine=eng)
+    assert sorted(c["intensity"] for c in eng.calls) == [0.0, 0.5, 1.0]
+    smile = take.weights[:, INDEX["mouthSmileLeft"]]
+    expect = np.where(curve <= 0.5, curve / 0.5 * 0.25, 0.25 + (curve - 0.5) / 0.5 * 0.75)
+    np.testing.assert_allclose(smile, expect, atol=1e-5)
+    np.testing.assert_allclose(take.weights[:, INDEX["jawOpen"]], np.linspace(0, 1, n), atol=1e-5)
+    assert take.intensity == 1.0 and np.allclose(take.intensity_curve, curve)
+    # at another scene rate the curve is given per scene frame and resampled to the model's 30
+    t24 = E.generate_take(tone(1.0), fps=24, intensity=np.linspace(0, 1, 24), engine=eng,
+                          emotion="happy")
+    assert t24.weights.shape[0] == 24 and np.all(np.diff(t24.weights[:, INDEX["mouthSmileLeft"]]) >= 0)
+    eng.calls.clear()
+    flat = E.generate_take(tone(1.0), fps=30, intensity=np.full(n, 0.3), engine=eng)
+    assert [c["intensity"] for c in eng.calls] == [pytest.approx(0.3)] and flat.intensity_curve is None
+    with pytest.raises(ValueError, match="one value per frame of the take"):
+        E.generate_take(tone(1.0), fps=30, intensity=np.zeros(n - 1), engine=eng)
+    with pytest.raises(ValueError, match="within 0..1 on every frame"):
+        E.generate_take(tone(1.0), fps=30, intensity=np.linspace(0, 1.5, n), engine=eng)
+
+
+def test_learned_animated_intensity_equals_the_fixed_one_where_they_meet(monkeypatch):
+    """The built-in model: frames of an animated Intensity show exactly the take at that fixed
+    intensity (both mix the model's trained levels over the same phones)."""
+    if E.find_checkpoint() is None:
+        pytest.skip("no built-in checkpoint in this checkout")
+    segs = [PhoneSegment("SIL", 0.0, 0.3), PhoneSegment("M", 0.3, 0.42),
+            PhoneSegment("AA", 0.42, 0.8), PhoneSegment("SIL", 0.8, 1.2)]
+    monkeypatch.setattr(E.ChoreographyEngine, "phones",
+                        lambda self, x, t, progress=None: list(segs))
+    x = tone(1.2)
+    n = E.num_scene_frames(1.2, 30)
+    curve = np.where(np.arange(n) < n // 2, 0.2, 0.8)
+    anim = E.generate_take(x, fps=30, emotion="surprised", intensity=curve, engine="learned")
+    for value in (0.2, 0.8):
+        fixed = E.generate_take(x, fps=30, emotion="surprised", intensity=value, engine="learned")
+        rows = curve == value
+        np.testing.assert_allclose(anim.weights[rows], fixed.weights[rows], atol=1e-5)
+
+
 def test_cancel_stops_before_anything_is_returned():
     eng = RampEngine()
     with pytest.raises(E.Cancelled):

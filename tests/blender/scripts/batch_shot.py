@@ -50,10 +50,39 @@ def dump(path):
                                  round(bpy.context.scene.parley.emotion_blend_share, 4)]}
 
 
+def key_intensity(path, out, keys):
+    """Keyframe the panel's Intensity (``keys``: "frame:value,...", an artist's ramp)."""
+    import bpy
+    enable_addon()
+    bpy.ops.wm.open_mainfile(filepath=path)
+    settings = bpy.context.scene.parley
+    for part in keys.split(","):
+        frame, value = part.split(":")
+        settings.intensity = float(value)
+        settings.keyframe_insert("intensity", frame=int(frame))
+    bpy.ops.wm.save_as_mainfile(filepath=out)
+    return {"saved": out}
+
+
+def upper_face(path):
+    """browInnerUp..eyeWide values of the active take per frame (for the ramp check)."""
+    import bpy
+    enable_addon()
+    bpy.ops.wm.open_mainfile(filepath=path)
+    take = ps.take_summary(bpy.data.objects["Head"].data.shape_keys)
+    names = [n for n in take["curves"] if n.startswith(("brow", "eye", "cheek", "mouthSmile"))]
+    return {"names": names, "values": [list(map(float, take["curves"][n])) for n in names],
+            "info": take["info"], "action": take["action"]}
+
+
 def main():
     mode = sys.argv[1]
     if mode == "make":
         run(lambda: make(sys.argv[2], sys.argv[3]))
+    elif mode == "key_intensity":
+        run(lambda: key_intensity(*sys.argv[2:5]))
+    elif mode == "upper_face":
+        run(lambda: upper_face(sys.argv[2]))
     elif mode == "dump":
         run(lambda: dump(sys.argv[2]))
     elif mode == "run":

@@ -124,6 +124,16 @@ def main():
     out["blend_all_second"] = scene_emotion(scene.parley)
     scene.parley.emotion_blend = 'NONE'
     out["blend_none"] = scene_emotion(scene.parley)
+    # a keyframed Intensity: the panel says the take follows it; the job reads it per frame
+    props_mod = importlib.import_module(mod.__name__ + ".blender_support.properties")
+    out["intensity_plain"] = props_mod.scene_intensity(scene, 1, 4)
+    for frame, value in ((1, 0.0), (5, 1.0)):
+        scene.parley.intensity = value
+        scene.parley.keyframe_insert("intensity", frame=frame)
+    log = []
+    panel_cls.draw(type("P", (), {"layout": RecordingLayout(log)})(), bpy.context)
+    drawn["KEYED"] = log
+    out["intensity_keyed"] = [round(float(v), 4) for v in props_mod.scene_intensity(scene, 1, 6)]
     out["drawn"] = drawn
     return out
 
