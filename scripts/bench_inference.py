@@ -12,7 +12,8 @@ Measures, in one run on this machine:
     narrower ``words_fast`` search (``core.alignment.sphinx.FAST_WORD_SEARCH``), same audio,
   * the ``posteriors`` front end (acoustic model scored in numpy, no search),
   * a re-take through ``core.engine.generate_take``: the same clip again with another emotion
-    (at a trained intensity, at an in-between one and as a two-emotion blend)
+    (at a trained intensity, at an in-between one, as a two-emotion blend and with an
+    Intensity keyed 0 -> 1 over the clip)
     (phones and features come from the per-clip caches), against the first take.
 
 Uses the checkpoint given by --checkpoint, or a randomly initialised model of the default
@@ -198,7 +199,11 @@ def main():
         # in-between intensities decode two trained conditions, a blend up to four (motion mixing)
         between = engine.generate_take(x60, emotion="sad", intensity=0.7, **kw)
         blend = engine.generate_take(x60, emotion={"happy": 0.5, "surprised": 0.5}, intensity=0.7, **kw)
+        ramp = np.linspace(0.0, 1.0, engine.num_scene_frames(60.0, 24))   # keyframed Intensity
+        animated = engine.generate_take(x60, emotion="angry", intensity=ramp, **kw)
         res["engine_60s"].update({
+            "retake_animated_intensity_s": animated.timings["total"],
+            "animated_over_trained_retake": animated.timings["total"] / again.timings["total"],
             "retake_between_intensity_s": between.timings["total"],
             "retake_blend_between_intensity_s": blend.timings["total"],
             "between_over_trained_retake": between.timings["total"] / again.timings["total"],
