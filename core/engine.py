@@ -101,8 +101,10 @@ class Take:
         return total / self.duration if self.duration > 0 else 0.0
 
     def summary(self) -> str:
+        c = self.intensity_curve
+        level = f"{self.intensity:.2f}" if c is None else f"{c.min():.2f}-{c.max():.2f} (keyed)"
         return (f"{self.engine_label}: {self.num_frames} frames at {self.fps:.3f} fps, "
-                f"{self.emotion}@{self.intensity:.2f}, {self.timings.get('total', 0.0):.2f} s "
+                f"{self.emotion}@{level}, {self.timings.get('total', 0.0):.2f} s "
                 f"({self.realtime_factor:.2f}x real time)"
                 + (f", phones {self.phone_source}" if self.phone_source else ""))
 

@@ -206,6 +206,7 @@ def test_an_animated_intensity_mixes_runs_at_the_levels_frame_by_frame():
     np.testing.assert_allclose(smile, expect, atol=1e-5)
     np.testing.assert_allclose(take.weights[:, INDEX["jawOpen"]], np.linspace(0, 1, n), atol=1e-5)
     assert take.intensity == 1.0 and np.allclose(take.intensity_curve, curve)
+    assert "happy@0.00-1.00 (keyed)" in take.summary()
     # at another scene rate the curve is given per scene frame and resampled to the model's 30
     t24 = E.generate_take(tone(1.0), fps=24, intensity=np.linspace(0, 1, 24), engine=eng,
                           emotion="happy")
