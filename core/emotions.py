@@ -115,3 +115,24 @@ def condition_vector(emotion: "str | dict[str, float] | np.ndarray" = "neutral",
                              f"got shape {vec.shape}")
         return vec * float(intensity)
     return emotion_vector(emotion, intensity)
+
+
+def level_weights(curve: np.ndarray, levels) -> dict[float, np.ndarray]:
+    """Weights of the intensity ``levels`` (0 is always one) that interpolate each value of
+    ``curve`` linearly between the two levels around it; only levels in use are returned.
+
+    Shared by a fixed in-between intensity (the learned model's ``condition_anchors``) and an
+    animated one (``core.engine``): both play the motion of trained levels mixed by these."""
+    grid = np.asarray(sorted({0.0, *(float(v) for v in levels)}), dtype=np.float64)
+    c = np.clip(np.asarray(curve, dtype=np.float64), 0.0, grid[-1])
+    hi = np.clip(np.searchsorted(grid, c, side="left"), 1, len(grid) - 1)
+    lo = hi - 1
+    frac = (c - grid[lo]) / (grid[hi] - grid[lo])
+    out: dict[float, np.ndarray] = {}
+    for idx, w in ((lo, 1.0 - frac), (hi, frac)):
+        for k in np.unique(idx):
+            sel = (idx == k) & (w > 1e-9)
+            if sel.any():
+                acc = out.setdefault(float(grid[k]), np.zeros(len(c)))
+                acc[sel] += w[sel]
+    return {lv: w.astype(np.float32) for lv, w in sorted(out.items())}

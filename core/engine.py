@@ -29,7 +29,7 @@ import numpy as np
 
 from .arkit import ARKIT_NAMES, NUM_SHAPES
 from .clip_cache import ClipCache, clip_digest
-from .emotions import check_emotion_mix, emotion_label
+from .emotions import check_emotion_mix, emotion_label, level_weights  # noqa: F401 (re-export)
 from .loudness import SILENT_PEAK_DBFS, loudness_envelope, num_frames_for
 from .phones import PhoneSegment
 
@@ -175,24 +175,6 @@ def check_intensity_curve(curve, num_frames: int) -> np.ndarray:
         raise ValueError(f"intensity must be within 0..1 on every frame, got "
                          f"{float(np.nanmin(c)):g}..{float(np.nanmax(c)):g}")
     return c.astype(np.float32)
-
-
-def level_weights(curve: np.ndarray, levels) -> dict[float, np.ndarray]:
-    """Per-frame weights of the intensity ``levels`` (sorted, 0 first) that interpolate
-    ``curve`` linearly between the two around each value; only levels in use are returned."""
-    grid = np.asarray(sorted({0.0, *(float(v) for v in levels)}), dtype=np.float64)
-    c = np.clip(np.asarray(curve, dtype=np.float64), 0.0, grid[-1])
-    hi = np.clip(np.searchsorted(grid, c, side="left"), 1, len(grid) - 1)
-    lo = hi - 1
-    frac = (c - grid[lo]) / (grid[hi] - grid[lo])
-    out: dict[float, np.ndarray] = {}
-    for idx, w in ((lo, 1.0 - frac), (hi, frac)):
-        for k in np.unique(idx):
-            sel = (idx == k) & (w > 1e-9)
-            if sel.any():
-                acc = out.setdefault(float(grid[k]), np.zeros(len(c)))
-                acc[sel] += w[sel]
-    return {lv: w.astype(np.float32) for lv, w in sorted(out.items())}
 
 
 # ------------------------------------------------------------------------------------ resampling

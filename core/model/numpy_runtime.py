@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector  # noqa: F401
+from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector, level_weights  # noqa: F401
 from .config import CONFIG_VERSION, MOTION_FPS, CheckpointError, ConfigError, ModelConfig, load_config  # noqa: F401
 from .frontends.base import FrontEndError, build_frontend, check_samples, load_audio_16k
 from ..clip_cache import ClipCache
@@ -315,23 +315,15 @@ def condition_anchors(emotion="neutral", intensity: float = 1.0,
     """
     vec = condition_vector(emotion, intensity).astype(np.float64)
     total = float(vec.sum())
-    grid = sorted({0.0, *(float(v) for v in levels)})
     if total <= 1e-9:
         return [(1.0, np.zeros(NUM_EMOTIONS, np.float32))]
-    amount = min(total, grid[-1])
-    hi = next(i for i, g in enumerate(grid) if g >= amount - 1e-9)
-    lo = max(hi - 1, 0)
-    frac = 1.0 if hi == lo else (amount - grid[lo]) / (grid[hi] - grid[lo])
     out: dict[tuple, float] = {}
-    for k in np.flatnonzero(vec > 0):
-        share = vec[k] / total
-        for level, w in ((grid[lo], 1.0 - frac), (grid[hi], frac)):
-            if w <= 1e-9:
-                continue
+    for level, w in level_weights(np.array([total]), levels).items():
+        for k in np.flatnonzero(vec > 0):
             cond = np.zeros(NUM_EMOTIONS, np.float32)
             cond[k] = level
             key = tuple(np.round(cond, 6))
-            out[key] = out.get(key, 0.0) + share * w
+            out[key] = out.get(key, 0.0) + vec[k] / total * float(w[0])
     return [(w, np.asarray(key, np.float32)) for key, w in out.items()]
 
 
