@@ -402,8 +402,7 @@ class LearnedEngine:
                 raise EngineError(f"could not load the model from {self.checkpoint}: {exc}") from exc
         return self._model
 
-    def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
-                 step: Callable[[float, str], None]):
+    def _timed_phones(self, samples, transcript, step):
         step(0.05, "loading model")
         model = self.load()
         step(0.15, "timing phones")
@@ -414,6 +413,18 @@ class LearnedEngine:
             self.phone_note = getattr(timing, "phone_note", None)
         except EngineError:
             segments = []
+        return model, segments
+
+    def _sealed(self, w, segments):
+        w = np.asarray(w, dtype=np.float32)
+        if self.lip_seal and segments:
+            from .lip_seal import seal_bilabials
+            w = seal_bilabials(w, segments, MODEL_FPS)
+        return w
+
+    def motion30(self, samples, *, duration, emotion, intensity, transcript, loudness, seed,
+                 step: Callable[[float, str], None]):
+        model, segments = self._timed_phones(samples, transcript, step)
         step(0.4, "running model")
         try:
             w = model.generate(samples, emotion=emotion, intensity=intensity, fps=MODEL_FPS,
@@ -421,27 +432,45 @@ class LearnedEngine:
         except ImportError as exc:
             raise EngineError(f"the learned model needs a runtime that cannot be imported here "
                               f"({exc})") from exc
-        w = np.asarray(w, dtype=np.float32)
-        if self.lip_seal and segments:
-            from .lip_seal import seal_bilabials
-            w = seal_bilabials(w, segments, MODEL_FPS)
-        return w, segments
+        return self._sealed(w, segments), segments
+
+    def motion30_levels(self, samples, *, levels, duration, emotion, transcript, loudness, seed,
+                        step: Callable[[float, str], None]):
+        """``({intensity: motion}, segments)`` at each of ``levels``, equal to ``motion30`` at
+        that intensity; the model decodes all of them in one pass over the audio."""
+        model, segments = self._timed_phones(samples, transcript, step)
+        step(0.4, f"running model at {len(levels)} intensity levels")
+        try:
+            runs = model.generate_levels(samples, emotion=emotion, levels=levels, fps=MODEL_FPS,
+                                         segments=segments or None)
+        except ImportError as exc:
+            raise EngineError(f"the learned model needs a runtime that cannot be imported here "
+                              f"({exc})") from exc
+        return {v: self._sealed(w, segments) for v, w in runs.items()}, segments
 
 
 def _animated_intensity(eng, x, curve, fps, n30, step, kw):
-    """30 fps motion for a per-frame intensity ``curve`` (at ``fps``): the engine runs once per
-    intensity level the curve passes (phones and features are cached after the first run, so
-    later runs cost the network only) and the runs are mixed frame by frame."""
+    """30 fps motion for a per-frame intensity ``curve`` (at ``fps``): the motion at each
+    intensity level the curve passes, mixed frame by frame. An engine with ``motion30_levels``
+    (the learned model) makes all levels in one pass; otherwise it runs once per level (phones
+    and features are cached after the first run)."""
     curve30 = resample_motion(curve[:, None], fps, MODEL_FPS, n30)[:, 0]
     weights = level_weights(curve30, getattr(eng, "intensity_levels", DEFAULT_LEVELS))
-    out, segments = None, []
-    for i, (level, w) in enumerate(weights.items()):
-        run_step = step if i == 0 else (
-            lambda _f, _m, i=i: step(0.85, f"animated intensity: level {i + 1} of {len(weights)}"))
-        m, segs = eng.motion30(x, intensity=level, step=run_step, **kw)
-        m = np.asarray(m, np.float32)[:n30]
-        if i == 0:
-            segments, out = segs, np.zeros_like(m)
+    if hasattr(eng, "motion30_levels"):
+        runs, segments = eng.motion30_levels(x, levels=tuple(weights), step=step, **kw)
+    else:
+        runs, segments = {}, []
+        for i, level in enumerate(weights):
+            run_step = step if i == 0 else (
+                lambda _f, _m, i=i: step(0.85, f"animated intensity: level {i + 1} of "
+                                               f"{len(weights)}"))
+            runs[level], segs = eng.motion30(x, intensity=level, step=run_step, **kw)
+            segments = segs if i == 0 else segments
+    out = None
+    for level, w in weights.items():
+        m = np.asarray(runs[level], np.float32)[:n30]
+        if out is None:
+            out = np.zeros_like(m)
         out[:len(m)] += w[:len(m), None] * m
     return out, segments
 
@@ -669,6 +698,11 @@ def generate_take(samples, *, fps: float, emotion: "str | dict" = "neutral",
     elif has_transcript and segments:
         from .alignment.fit import transcript_warnings
         notes = transcript_warnings(x, segments)
+    elif segments:      # recognised phones: a noisy recording costs closures, say so
+        from .alignment.conditions import noisy_recording_note
+        noisy = noisy_recording_note(x, segments)
+        if noisy:
+            notes.append(noisy)
     if getattr(eng, "name", "") == ENGINE_CHOREOGRAPHY and segments:
         from .choreography.prosody import quiet_take_note
         peak = float(20.0 * np.log10(max(float(np.abs(x).max(initial=0.0)), 1e-9)))

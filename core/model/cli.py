@@ -131,7 +131,12 @@ def _generate(args):
             print(f"warning: {note}", file=sys.stderr)
     w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
                        style=args.style or None, segments=segs)
-    segs = segs if segs is not None else getattr(model.frontend, "last_segments", None)
+    if segs is None and getattr(model.frontend, "last_segments", None):
+        from ..alignment.conditions import noisy_recording_note
+        segs = model.frontend.last_segments
+        noisy = noisy_recording_note(x, segs)
+        if noisy:
+            print(f"warning: {noisy}", file=sys.stderr)
     if args.lip_seal and segs:
         from ..lip_seal import seal_bilabials
         w = seal_bilabials(w, segs, args.fps)

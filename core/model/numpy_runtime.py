@@ -390,6 +390,25 @@ class ModelInputs:
         out = sum(w * part for (w, _c), part in zip(anchors, parts))
         return np.clip(out, 0.0, 1.0).astype(np.float32)
 
+    def motion_at_levels(self, feats: np.ndarray, emotion="neutral", levels=(0.0, 1.0),
+                         style=None, window_s: float = 20.0, overlap_s: float = 2.0,
+                         max_batch: int = 64) -> dict:
+        """``{intensity: curves [T, 52]}`` for each of ``levels``, equal to
+        ``motion_from_features`` at that intensity, with every condition they need decoded in
+        one pass over the audio (an animated Intensity mixes these per frame)."""
+        trained = getattr(self.cfg, "intensities", (0.5, 1.0))
+        per_level = {float(v): condition_anchors(emotion, float(v), trained) for v in levels}
+        conds: dict[tuple, np.ndarray] = {}
+        for anchors in per_level.values():
+            for _w, c in anchors:
+                conds.setdefault(tuple(np.round(c, 6)), c)
+        keys = list(conds)
+        parts = dict(zip(keys, self._motion_at([conds[k] for k in keys], feats, style,
+                                               window_s, overlap_s, max_batch, False)))
+        return {v: np.clip(sum(w * parts[tuple(np.round(c, 6))] for w, c in anchors), 0.0,
+                           1.0).astype(np.float32)
+                for v, anchors in per_level.items()}
+
     def _motion_at(self, conds, feats, style, window_s, overlap_s, max_batch,
                    naive) -> list[np.ndarray]:
         """Curves for each condition vector in ``conds`` (see :meth:`motion_from_features`):
@@ -422,6 +441,15 @@ class ModelInputs:
         x = check_samples(samples16k)
         m30 = self.motion_from_features(self.features(x, segments), emotion, intensity, style, **kw)
         return resample_curves(m30, MOTION_FPS, fps, int(round(len(x) / 16000 * fps)))
+
+    def generate_levels(self, samples16k, emotion="neutral", levels=(0.0, 1.0),
+                        fps: float = 30.0, style=None, segments=None) -> dict:
+        """``{intensity: curves}`` as :meth:`generate` gives at each of ``levels``, decoded in
+        one pass (:meth:`motion_at_levels`)."""
+        x = check_samples(samples16k)
+        n = int(round(len(x) / 16000 * fps))
+        return {v: resample_curves(m, MOTION_FPS, fps, n) for v, m in self.motion_at_levels(
+            self.features(x, segments), emotion, levels, style).items()}
 
     def generate_file(self, audio_path, **kw) -> np.ndarray:
         return self.generate(load_audio_16k(audio_path), **kw)

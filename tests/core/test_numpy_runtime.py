@@ -206,6 +206,24 @@ def test_intensity_and_blends_mix_the_motion_of_trained_conditions(models):
         nm.motion_from_features(f, "happy", 0.5, mix="average")
 
 
+def test_levels_decoded_in_one_pass_equal_each_level_alone(models):
+    """An animated Intensity needs the motion at several levels: decoded together (one pass,
+    shared conditions) they equal each level decoded on its own, in both runtimes."""
+    tm, nm = models
+    x = _audio(2.0, seed=7)
+    segs = [(p, a, min(b, 2.0)) for p, a, b in SEGS if a < 2.0]
+    f = nm.features(x, segs)
+    blend = {"happy": 0.6, "sad": 0.4}
+    for model in (nm, tm):
+        runs = model.motion_at_levels(f, blend, (0.0, 0.5, 0.75, 1.0))
+        assert sorted(runs) == [0.0, 0.5, 0.75, 1.0]
+        for v, m in runs.items():
+            np.testing.assert_allclose(m, model.motion_from_features(f, blend, v), atol=1e-5)
+    curves = nm.generate_levels(x, "happy", (0.0, 1.0), fps=24, segments=segs)
+    np.testing.assert_allclose(curves[1.0], nm.generate(x, "happy", 1.0, fps=24, segments=segs),
+                               atol=1e-6)
+
+
 def test_trained_intensities_come_from_the_config(tmp_path):
     from core.model.config import ConfigError, ModelConfig
     assert ModelConfig().intensities == [0.5, 1.0]       # checkpoints saved before the field
