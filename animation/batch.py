@@ -213,7 +213,9 @@ def run(argv: list[str]) -> int:
         if args.report:
             with open(args.report, "w", encoding="utf-8") as f:
                 json.dump({"blender": bpy.app.version_string, "file": bpy.data.filepath,
-                           "object": args.object, **info}, f, indent=2, sort_keys=True)
+                           "object": args.object, **info,
+                           "warnings": list(LAST_RUN.get("warnings", []))},
+                          f, indent=2, sort_keys=True)
             log(f"report written to {args.report}")
         if args.set_render_engine != "keep":
             scene.render.engine = _engine_id(args.set_render_engine)

@@ -29,7 +29,7 @@ RATE = 100.0
 WINDOW_S = 0.025
 
 
-def background_gap_db(samples16k, segments: Sequence[PhoneSegment],
+def background_gap_db(samples16k, segments: Sequence["PhoneSegment | tuple"],
                       sample_rate: int = 16000) -> Optional[float]:
     """How far (dB) the pauses in ``segments`` lie below the speech: the loud end of the speech
     frames' level (90th percentile) minus the median level inside the pauses. None when there
@@ -40,18 +40,19 @@ def background_gap_db(samples16k, segments: Sequence[PhoneSegment],
     t = (np.arange(db.size) + 0.5) / RATE
     pause = np.zeros(db.size, bool)
     speech = np.zeros(db.size, bool)
-    for s in segments:
-        inside = (t >= s.start) & (t < s.end)
-        if s.phone != "SIL":
+    for seg in segments:           # PhoneSegment or (phone, start, end)
+        phone, a, b = (seg.phone, seg.start, seg.end) if hasattr(seg, "phone") else seg
+        inside = (t >= a) & (t < b)
+        if phone != "SIL":
             speech |= inside
-        elif s.end - s.start >= MIN_PAUSE_S:
-            pause |= (t >= s.start + EDGE_S) & (t < s.end - EDGE_S)
+        elif b - a >= MIN_PAUSE_S:
+            pause |= (t >= a + EDGE_S) & (t < b - EDGE_S)
     if pause.sum() < 0.2 * RATE or speech.sum() < 0.5 * RATE:
         return None
     return float(np.percentile(db[speech], 90) - np.median(db[pause]))
 
 
-def noisy_recording_note(samples16k, segments: Sequence[PhoneSegment],
+def noisy_recording_note(samples16k, segments: Sequence["PhoneSegment | tuple"],
                          sample_rate: int = 16000) -> Optional[str]:
     """A user-facing note when the recording's background is loud enough to cost recognised
     phones (see the module docstring); None otherwise."""

@@ -44,6 +44,8 @@ def test_batch_script(installed_with_audio, tmp_path, speech_dir):
     assert report["emotion"] == "happy" and report["intensity"] == 0.7
     assert report["object"] == "Head" and report["versions"]["parley"] == "0.1.0"
     assert report["phones"] == "recognised (words)"
+    # the take's notes travel with the report; a clean real recording is not called noisy
+    assert not any("noisy" in w for w in report["warnings"]), report["warnings"]
     # deterministic: two runs give identical keyframes
     dumps = [run_script(python, "batch_shot.py", "dump", tmp_path / f"{n}.blend",
                         user_resources=profile) for n in ("a", "b")]

@@ -49,6 +49,8 @@ def test_note_only_for_a_noisy_recording():
     assert note is not None and "noisy" in note and "Transcript" in note
     gap = background_gap_db(noisy, segs)
     assert gap < NOISY_BELOW_DB and f"{gap:.0f} dB" in note
+    # a front end's (phone, start, end) tuples read the same
+    assert background_gap_db(noisy, [(s.phone, s.start, s.end) for s in segs]) == gap
 
 
 def test_continuous_speech_is_not_judged():
