@@ -426,12 +426,8 @@ class LearnedEngine:
                  step: Callable[[float, str], None]):
         model, segments = self._timed_phones(samples, transcript, step)
         step(0.4, "running model")
-        try:
-            w = model.generate(samples, emotion=emotion, intensity=intensity, fps=MODEL_FPS,
-                               segments=segments or None)
-        except ImportError as exc:
-            raise EngineError(f"the learned model needs a runtime that cannot be imported here "
-                              f"({exc})") from exc
+        w = _needs_runtime(lambda: model.generate(samples, emotion=emotion, intensity=intensity,
+                                                  fps=MODEL_FPS, segments=segments or None))
         return self._sealed(w, segments), segments
 
     def motion30_levels(self, samples, *, levels, duration, emotion, transcript, loudness, seed,
@@ -440,13 +436,18 @@ class LearnedEngine:
         that intensity; the model decodes all of them in one pass over the audio."""
         model, segments = self._timed_phones(samples, transcript, step)
         step(0.4, f"running model at {len(levels)} intensity levels")
-        try:
-            runs = model.generate_levels(samples, emotion=emotion, levels=levels, fps=MODEL_FPS,
-                                         segments=segments or None)
-        except ImportError as exc:
-            raise EngineError(f"the learned model needs a runtime that cannot be imported here "
-                              f"({exc})") from exc
+        runs = _needs_runtime(lambda: model.generate_levels(
+            samples, emotion=emotion, levels=levels, fps=MODEL_FPS, segments=segments or None))
         return {v: self._sealed(w, segments) for v, w in runs.items()}, segments
+
+
+def _needs_runtime(call):
+    """``call()``, with a runtime that cannot be imported reported as an :class:`EngineError`."""
+    try:
+        return call()
+    except ImportError as exc:
+        raise EngineError(f"the learned model needs a runtime that cannot be imported here "
+                          f"({exc})") from exc
 
 
 def _animated_intensity(eng, x, curve, fps, n30, step, kw):
@@ -465,7 +466,8 @@ def _animated_intensity(eng, x, curve, fps, n30, step, kw):
                 lambda _f, _m, i=i: step(0.85, f"animated intensity: level {i + 1} of "
                                                f"{len(weights)}"))
             runs[level], segs = eng.motion30(x, intensity=level, step=run_step, **kw)
-            segments = segs if i == 0 else segments
+            if i == 0:
+                segments = segs
     out = None
     for level, w in weights.items():
         m = np.asarray(runs[level], np.float32)[:n30]
