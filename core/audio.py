@@ -2,9 +2,11 @@
 
 Formats: decoding is done by libsndfile through ``soundfile``. Verified here with libsndfile 1.2.2:
 WAV (PCM 8/16/24/32-bit, float, double; also WAVEX/RF64/W64), FLAC (16/24-bit), OGG (Vorbis and
-Opus), MP3 (needs libsndfile >= 1.1; ``MP3_SUPPORTED`` says whether this install has it), AIFF, CAF. Not supported:
-AAC/M4A/MP4, WMA, video containers -- convert them first, e.g.
-``ffmpeg -i input.m4a -ac 1 -ar 16000 output.wav`` (Blender users: mix down the sound strip).
+Opus), MP3 (needs libsndfile >= 1.1; ``MP3_SUPPORTED`` says whether this install has it), AIFF, CAF.
+Containers libsndfile does not read (M4A/AAC, MP4/MOV/MKV/WebM video, WMA, AMR; MP3 without
+libsndfile support) are decoded through ffmpeg when it is on PATH (``core.ffmpeg_audio``: first
+audio track, channels averaged, then the same checks as a WAV); without ffmpeg they are refused
+with a message that says how to convert them.
 
 Input limits: sample rate 8-192 kHz, any number of channels (mono = mean of channels), at most
 ``MAX_DURATION_S`` (30 minutes) unless ``max_duration`` says otherwise. The length is read from the
@@ -332,22 +334,59 @@ def _decode(handle, name: str, max_duration: float | None, target_rate: int, sou
         raise
     except (sf.LibsndfileError, RuntimeError, EOFError) as exc:
         where = f" after {stream.n_in / rate:.2f} s" if stream is not None and stream.n_in else ""
-        raise _decode_error(name, source_path, exc, where) from None
+        raise _decode_error(name, exc, where) from None
     if stream.n_in == 0:
         raise AudioEmptyError(f"{name}: decoded to zero samples (the file may be truncated); export it again")
     out = stream.finish()
     return AudioClip._finish(out, target_rate, rate, channels, fmt, clipped, source_path, name)
 
 
-def _decode_error(name: str, source_path: str | None, exc: Exception, where: str = "") -> AudioDecodeError:
-    ext = Path(source_path).suffix.lower() if source_path else ""
-    supported = ", ".join(SUPPORTED_FORMATS)
-    if ext in _UNSUPPORTED_EXT or (ext == ".mp3" and not MP3_SUPPORTED):
-        return AudioUnsupportedFormat(
-            f"{name}: '{ext}' files cannot be read here (supported: {supported}); {_CONVERT_HINT}")
+def _decode_error(name: str, exc: Exception, where: str = "") -> AudioDecodeError:
     return AudioDecodeError(
         f"{name}: could not decode the audio{where} ({exc}). The file is corrupt, truncated or not an audio "
-        f"file. Supported: {supported}; otherwise {_CONVERT_HINT}")
+        f"file. Supported: {', '.join(SUPPORTED_FORMATS)}, and through ffmpeg M4A/AAC, MP4/MOV, WMA; "
+        f"otherwise {_CONVERT_HINT}")
+
+
+def _needs_ffmpeg(path: Path) -> bool:
+    ext = path.suffix.lower()
+    return ext in _UNSUPPORTED_EXT or (ext == ".mp3" and not MP3_SUPPORTED)
+
+
+def _decode_with_ffmpeg(p: Path, name: str, max_duration: float | None, target_rate: int) -> AudioClip:
+    """A container libsndfile cannot read: its first audio track through ffmpeg, then ``_decode``."""
+    import tempfile
+    from dataclasses import replace
+
+    from . import ffmpeg_audio as ff
+
+    ext = p.suffix.lower()
+    if not ff.available():
+        raise AudioUnsupportedFormat(
+            f"{name}: '{ext}' files are read through ffmpeg, which is not installed here (without it: "
+            f"{', '.join(SUPPORTED_FORMATS)}); install ffmpeg (e.g. `apt-get install ffmpeg`) or "
+            f"{_CONVERT_HINT}")
+    try:
+        track = ff.probe(p)
+    except ff.FFmpegError as exc:
+        raise AudioDecodeError(f"{name}: ffmpeg could not read it ({exc}); the file is corrupt, truncated "
+                               f"or not a media file") from None
+    if track is None:
+        raise AudioEmptyError(f"{name} has no audio track (a video without sound?); choose the file "
+                              f"that holds the dialogue")
+    if track.duration is not None:
+        _check_length(track.duration, max_duration, name)
+    with tempfile.TemporaryDirectory(prefix="parley-ffmpeg-") as tmp:
+        wav = Path(tmp) / "decoded.wav"
+        try:
+            ff.decode_to_wav(p, wav, track.channels,
+                             None if max_duration is None else max_duration + 1.0)
+        except ff.FFmpegError as exc:
+            raise AudioDecodeError(f"{name}: ffmpeg could not decode its audio ({exc}); the file is "
+                                   f"corrupt or truncated, or {_CONVERT_HINT}") from None
+        clip = _decode(str(wav), name, max_duration, target_rate, None)
+    return replace(clip, source_path=str(p), source_channels=track.channels or clip.source_channels,
+                   source_format=f"{ext[1:].upper()}/{track.codec} (via ffmpeg)")
 
 
 def load_audio(path, *, target_rate: int = TARGET_RATE, max_duration: float | None = MAX_DURATION_S) -> AudioClip:
@@ -365,6 +404,8 @@ def load_audio(path, *, target_rate: int = TARGET_RATE, max_duration: float | No
             pass
     except OSError as exc:
         raise AudioDecodeError(f"{name} cannot be opened: {exc.strerror}; check its permissions") from None
+    if _needs_ffmpeg(p):
+        return _decode_with_ffmpeg(p, name, max_duration, target_rate)
     return _decode(str(p), name, max_duration, target_rate, str(p))
 
 
