@@ -127,14 +127,15 @@ def _audible_span(scene, strips) -> tuple[int, int]:
 
 
 def _load(path: str):
-    from ..core.audio import AudioError, load_audio
+    from ..blender_support.scene_audio import load_audio_file
+    from ..core.audio import AudioError
     import warnings
 
     _check_path_text(path, "Audio")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return load_audio(path)
+            return load_audio_file(path)
     except AudioError as exc:
         raise GenerateError(str(exc)) from exc
 

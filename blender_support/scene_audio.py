@@ -73,6 +73,36 @@ def resolve_file_path(filepath: str, *, what: str = "Audio file", library=None) 
     return path
 
 
+def load_audio_file(path: str):
+    """``core.audio.load_audio``, with Blender's own decoder for containers core cannot read here.
+
+    Outside Blender a phone memo (.m4a) or a video reference (.mov) needs ffmpeg on PATH. Blender
+    plays the same files through audaspace, so when core refuses the format for want of ffmpeg,
+    ``aud`` (the library behind sound strips) decodes it and core gets the samples.
+    """
+    from ..core import audio as A
+
+    try:
+        return A.load_audio(path)
+    except A.AudioUnsupportedFormat as exc:
+        refused = exc
+    import aud
+
+    name = f"audio file '{path}'"
+    try:
+        sound = aud.Sound(path)
+        rate, _channels = sound.specs
+        A.check_length(sound.length / float(rate), A.MAX_DURATION_S, name)
+        data = sound.data()
+    except A.AudioError:
+        raise
+    except Exception as exc:  # aud.error and friends: Blender cannot read it either
+        raise A.AudioDecodeError(f"{refused} (Blender could not decode it either: {exc})") from None
+    ext = os.path.splitext(path)[1].lstrip(".").upper() or "audio"
+    return A.AudioClip.from_array(data, int(round(rate)), source_path=path, name=name,
+                                  source_format=f"{ext} (via Blender audaspace)")
+
+
 def find_sound_strip(scene, name: str):
     if not name:
         raise AudioSourceError("Choose a sound strip (Audio: Sound Strip)")

@@ -137,7 +137,7 @@ class AudioClip:
         if frames == 0:
             raise AudioEmptyError(f"{name}: contains no samples (zero length); give it at least a "
                                   f"few hundred milliseconds of speech")
-        _check_length(frames / rate, max_duration, name)
+        check_length(frames / rate, max_duration, name)
         fmt = source_format or f"array/{x.dtype}"
         return cls._from_mono(_downmix(_to_float(x, name), name, rate), rate, channels, fmt,
                               target_rate, source_path, name)
@@ -207,7 +207,8 @@ def _check_rate(rate, name: str) -> int:
     return int(rate)
 
 
-def _check_length(duration: float, max_duration: float | None, name: str) -> None:
+def check_length(duration: float, max_duration: float | None, name: str) -> None:
+    """Raise ``AudioTooLongError`` (saying how to split it) when ``duration`` s is over the limit."""
     if max_duration is not None and duration > max_duration:
         raise AudioTooLongError(
             f"{name} is {_fmt_time(duration)} long; at most {_fmt_time(max_duration)} is supported "
@@ -320,7 +321,7 @@ def _decode(handle, name: str, max_duration: float | None, target_rate: int, sou
             rate = _check_rate(rate, name)
             if frames == 0:
                 raise AudioEmptyError(f"{name} has no audio samples (zero length); record or export it again")
-            _check_length(frames / rate, max_duration, name)
+            check_length(frames / rate, max_duration, name)
             stream = StreamResampler(rate, target_rate)
             clipped = 0
             for block in f.blocks(blocksize=1 << 18, dtype="float32", always_2d=True):
@@ -329,7 +330,7 @@ def _decode(handle, name: str, max_duration: float | None, target_rate: int, sou
                 clipped += int(np.count_nonzero(np.abs(mono) >= 0.999))
                 stream.push(mono)
                 if max_duration is not None and stream.n_in > (max_duration + 1.0) * rate:
-                    _check_length(stream.n_in / rate, max_duration, name)  # header under-reported
+                    check_length(stream.n_in / rate, max_duration, name)  # header under-reported
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, EOFError) as exc:
@@ -375,7 +376,7 @@ def _decode_with_ffmpeg(p: Path, name: str, max_duration: float | None, target_r
         raise AudioEmptyError(f"{name} has no audio track (a video without sound?); choose the file "
                               f"that holds the dialogue")
     if track.duration is not None:
-        _check_length(track.duration, max_duration, name)
+        check_length(track.duration, max_duration, name)
     with tempfile.TemporaryDirectory(prefix="parley-ffmpeg-") as tmp:
         wav = Path(tmp) / "decoded.wav"
         try:

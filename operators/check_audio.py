@@ -33,7 +33,6 @@ class PARLEY_OT_check_audio(bpy.types.Operator):
         return True
 
     def execute(self, context):
-        from ..core.audio import load_audio  # lazy: keeps add-on start-up light
 
         scene = context.scene
         settings = scene.parley
@@ -42,7 +41,7 @@ class PARLEY_OT_check_audio(bpy.types.Operator):
             path = scene_audio.audio_path_for_settings(scene, settings)
             with warnings.catch_warnings():  # silence is reported below, not as a Python warning
                 warnings.simplefilter("ignore")
-                clip = load_audio(path)
+                clip = scene_audio.load_audio_file(path)
         except (scene_audio.AudioSourceError, ValueError, OSError, RuntimeError) as exc:
             settings.last_error = str(exc)
             settings.last_message = ""

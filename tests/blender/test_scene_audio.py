@@ -9,6 +9,8 @@ strip (also a muted one) with mute flags restored, and the Check Audio operator.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -159,3 +161,25 @@ def test_audio_errors(installed_with_audio, tmp_path):
     assert "not saved" in r["unsaved_relative_render"]
     assert r["solo_failure"] == "simulated mixdown failure"
     assert r["mutes_after_failure_equal"] and r["mutes_before"]["Music"] is True
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not on PATH (needed to make the M4A)")
+def test_m4a_and_video_files_load_with_or_without_ffmpeg(installed_with_audio, tmp_path):
+    python, profile, _rep = installed_with_audio
+    rate = 48000
+    x = 1e-3 * np.random.default_rng(0).standard_normal(2 * rate).astype(np.float32)
+    x[int(0.75 * rate):int(0.75 * rate) + 48] = 0.8
+    sf.write(tmp_path / "click.wav", x, rate, subtype="FLOAT")
+    memo = tmp_path / "memo.m4a"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(tmp_path / "click.wav"),
+                    "-c:a", "aac", str(memo)], check=True)
+    broken = tmp_path / "broken.m4a"
+    broken.write_bytes(b"\x00\x00\x00\x20ftypM4A " + b"\x00" * 100)
+    r = run_script(python, "audio_containers.py", memo, broken, user_resources=profile)
+    assert "exception" not in r, r["exception"]
+    assert "ffmpeg" in r["ffmpeg"]["format"] and "audaspace" in r["audaspace"]["format"]
+    for tag in ("ffmpeg", "audaspace"):
+        assert r[tag]["rate"] == RATE and abs(r[tag]["duration"] - 2.0) < 0.03, r[tag]
+        assert abs(r[tag]["click_s"] - 0.75) < 0.003, r[tag]        # timing kept either way
+    assert r["check_audio"] == ["FINISHED"] and abs(r["check_audio_duration"] - 2.0) < 0.03
+    assert r["broken"] and "AudioDecodeError" in r["broken"] and "install ffmpeg" in r["broken"], r
