@@ -33,7 +33,6 @@ class PARLEY_OT_check_audio(bpy.types.Operator):
         return True
 
     def execute(self, context):
-
         scene = context.scene
         settings = scene.parley
         settings.last_error = ""
