@@ -23,7 +23,8 @@ from pathlib import Path
 
 import torch
 
-from .config import CONFIG_VERSION, CheckpointError, ConfigError, ModelConfig, load_config  # noqa: F401
+from .config import (CONFIG_VERSION, CheckpointError, ConfigError, ModelConfig,  # noqa: F401
+                     check_component_tensors, load_config)
 
 COMPONENTS = ("vqvae", "s2c", "lipreader", "emotion", "emotion_eval", "dual", "regression")
 
@@ -75,22 +76,8 @@ def load_component(ckpt_dir, name: str, module: torch.nn.Module, device="cpu") -
             state = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{path} is corrupt or not a safetensors file: {exc}") from exc
-    if meta.get("parley_component") != name:
-        raise CheckpointError(f"{path} holds component {meta.get('parley_component')!r}, not {name!r}")
-    if meta.get("config_version") != str(CONFIG_VERSION):
-        raise CheckpointError(f"{path} was written for config version {meta.get('config_version')}, "
-                              f"this Parley reads version {CONFIG_VERSION}")
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(f"{path} does not match the model built from config.json: "
-                              f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                              f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
-    for k, v in expected.items():
-        if tuple(v.shape) != tuple(state[k].shape):
-            raise CheckpointError(f"{path}: tensor {k} has shape {tuple(state[k].shape)}, the model "
-                                  f"built from config.json expects {tuple(v.shape)}")
+    check_component_tensors(path, name, meta, {k: tuple(v.shape) for k, v in state.items()},
+                            {k: tuple(v.shape) for k, v in module.state_dict().items()})
     module.load_state_dict(state, strict=True)
     return meta
 

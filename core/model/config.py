@@ -202,6 +202,27 @@ class CheckpointError(ValueError):
     the torch loader (``checkpoint.py``) and the torch-free numpy runtime."""
 
 
+def check_component_tensors(path, name: str, meta: dict, found: dict, expected: dict) -> None:
+    """The checks every component loader shares (torch and numpy): the file says it holds
+    component ``name`` for this config version, and its tensor names and shapes (``found``,
+    name -> shape) are exactly the ones the config's model has (``expected``)."""
+    if meta.get("parley_component") != name:
+        raise CheckpointError(f"{path} holds component {meta.get('parley_component')!r}, not {name!r}")
+    if meta.get("config_version") != str(CONFIG_VERSION):
+        raise CheckpointError(f"{path} was written for config version {meta.get('config_version')}, "
+                              f"this Parley reads version {CONFIG_VERSION}")
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"{path} does not match the model built from config.json: "
+                              f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                              f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
+    for k, shape in expected.items():
+        if tuple(found[k]) != tuple(shape):
+            raise CheckpointError(f"{path}: tensor {k} has shape {tuple(found[k])}, the model "
+                                  f"built from config.json expects {tuple(shape)}")
+
+
 def load_config(ckpt_dir) -> "ModelConfig":
     """``<ckpt_dir>/config.json`` as a :class:`ModelConfig` (torch-free)."""
     d = Path(ckpt_dir)

@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from ..emotions import NUM_EMOTIONS, condition_vector, emotion_vector, level_weights  # noqa: F401
-from .config import CONFIG_VERSION, MOTION_FPS, CheckpointError, ConfigError, ModelConfig, load_config  # noqa: F401
+from .config import (CONFIG_VERSION, MOTION_FPS, CheckpointError, ConfigError,  # noqa: F401
+                     ModelConfig, check_component_tensors, load_config)
 from .frontends.base import FrontEndError, build_frontend, check_samples, load_audio_16k
 from ..clip_cache import ClipCache
 
@@ -153,22 +154,9 @@ def load_component(ckpt_dir, name: str, cfg: ModelConfig) -> dict:
     except (SafetensorError, OSError, ValueError, TypeError, RuntimeError) as exc:
         raise CheckpointError(f"{path} is corrupt or not a safetensors file numpy can read "
                               f"(bfloat16 is not supported): {exc}") from exc
-    if meta.get("parley_component") != name:
-        raise CheckpointError(f"{path} holds component {meta.get('parley_component')!r}, not {name!r}")
-    if meta.get("config_version") != str(CONFIG_VERSION):
-        raise CheckpointError(f"{path} was written for config version {meta.get('config_version')}, "
-                              f"this Parley reads version {CONFIG_VERSION}")
     expected = expected_tensors(cfg, name)
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise CheckpointError(f"{path} does not match the model built from config.json: "
-                              f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                              f"unexpected {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}")
-    for k, shape in expected.items():
-        if tuple(state[k].shape) != tuple(shape):
-            raise CheckpointError(f"{path}: tensor {k} has shape {tuple(state[k].shape)}, the model "
-                                  f"built from config.json expects {tuple(shape)}")
+    check_component_tensors(path, name, meta, {k: v.shape for k, v in state.items()}, expected)
+    for k in expected:
         if state[k].dtype.kind == "f":
             state[k] = np.ascontiguousarray(state[k], dtype=np.float32)
             if not np.isfinite(state[k]).all():
