@@ -19,14 +19,22 @@ alike; the time ratio against ``words`` in the same run is the figure to read.
 * real recordings (``--speech``: the first ``--seconds`` of each clip, reference = forced
   alignment of the clip's transcript) are scored afterwards, never used to choose.
 
+``--vocabulary N`` (repeatable) adds a setting ``topNk`` whose dictionary holds only the N words
+of the bundled LM with the highest unigram probability (all their pronunciations), to see how
+much of the search's cost is the size of its lexicon tree (docs/recognizer_vocabulary.json).
+
     PYTHONPATH=. .venv/bin/python scripts/sweep_recognizer_speed.py --speech ../shared/speech \
         --out docs/recognizer_speed.json
+    PYTHONPATH=. .venv/bin/python scripts/sweep_recognizer_speed.py --speech ../shared/speech \
+        --setting words --setting words_fast --vocabulary 40000 --vocabulary 20000 \
+        --vocabulary 10000 --vocabulary 5000 --out docs/recognizer_vocabulary.json
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -51,6 +59,27 @@ SETTINGS = [
     "noflat_pl10:fwdflat=0,pl_window=10",
     "cmufast:bestpath=0,ds=2,topn=2,beam=1e-30,pbeam=1e-30,wbeam=1e-20,maxhmmpf=3000,maxwpf=5,pl_window=10",
 ]
+
+
+def common_word_dictionary(n: int, folder: Path) -> Path:
+    """A PocketSphinx dictionary of the ``n`` words of the bundled en-us LM with the highest
+    unigram probability (every pronunciation the bundled CMUdict gives them)."""
+    import re
+
+    import pocketsphinx
+
+    lm = pocketsphinx.NGramModel.readfile(pocketsphinx.get_model_path("en-us/en-us.lm.bin"))
+    entries: dict[str, list[str]] = {}
+    with open(pocketsphinx.get_model_path("en-us/cmudict-en-us.dict")) as f:
+        for line in f:
+            if line.strip():
+                entries.setdefault(re.sub(r"\(\d+\)$", "", line.split(None, 1)[0]), []).append(line)
+    logp = {w: lm.prob([w]) for w in entries}
+    floor = lm.prob(["<no-such-word>"])       # what the LM gives a word it does not hold
+    ranked = sorted((w for w in entries if logp[w] > floor), key=lambda w: -logp[w])
+    path = folder / f"top{n}.dict"
+    path.write_text("".join(line for w in ranked[:n] for line in entries[w]))
+    return path
 
 
 def decoder_options(text: str) -> tuple[str, dict | str]:
@@ -107,10 +136,14 @@ def main():
                     help="NAME[:key=value,...] (repeatable); default: the built-in list")
     ap.add_argument("--speech", help="folder of real recordings with transcripts.txt")
     ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--vocabulary", type=int, action="append", default=[],
+                    help="add a setting with only the N most probable LM words (repeatable)")
     ap.add_argument("--out")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    settings = args.setting or SETTINGS
+    settings = args.setting or ([] if args.vocabulary else SETTINGS)
+    folder = Path(tempfile.mkdtemp(prefix="parley_vocab_"))
+    settings += [f"top{n // 1000}k:dict={common_word_dictionary(n, folder)}" for n in args.vocabulary]
     if "words" not in settings:
         settings = ["words", *settings]
     res = {"settings": settings}

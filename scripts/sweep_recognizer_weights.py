@@ -35,12 +35,17 @@ FRAME = 1.0 / 30.0
 
 
 def parse_setting(text: str) -> tuple[str, dict]:
-    """``name:key=value,...`` -> (name, decoder keyword arguments); values are floats or ints."""
+    """``name:key=value,...`` -> (name, decoder keyword arguments); values are ints, floats or
+    (anything else, e.g. a dictionary path) strings."""
     name, _, rest = text.partition(":")
     kw = {}
     for part in filter(None, rest.split(",")):
         k, _, v = part.partition("=")
-        kw[k.strip()] = int(v) if v.strip().lstrip("-").isdigit() else float(v)
+        v = v.strip()
+        try:
+            kw[k.strip()] = int(v) if v.lstrip("-").isdigit() else float(v)
+        except ValueError:
+            kw[k.strip()] = v
     return name, kw
 
 
