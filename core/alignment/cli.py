@@ -29,13 +29,21 @@ def register_cli(sub) -> None:
     r.set_defaults(func=_run_recognize)
 
 
+def phone_document(segments, extra: dict) -> dict:
+    """The phone timings JSON every command writes and ``generate --phones`` reads."""
+    return {"segments": [[s.phone, round(s.start, 3), round(s.end, 3)] for s in segments], **extra}
+
+
+def write_phone_file(out, segments, extra: dict) -> None:
+    Path(out).write_text(json.dumps(phone_document(segments, extra), indent=1))
+    print(f"{out}: {len(segments)} phone segments")
+
+
 def _write(out, segments, extra: dict) -> None:
-    doc = {"segments": [[s.phone, round(s.start, 3), round(s.end, 3)] for s in segments], **extra}
     if out:
-        Path(out).write_text(json.dumps(doc, indent=1))
-        print(f"{out}: {len(segments)} phone segments")
+        write_phone_file(out, segments, extra)
     else:
-        print(json.dumps(doc))
+        print(json.dumps(phone_document(segments, extra)))
 
 
 def _run_align(args) -> int:

@@ -110,6 +110,31 @@ def _evaluate(args):
     return 0
 
 
+def read_phone_file(path, duration: float) -> list:
+    """Phone timings JSON (``{"segments": [[phone, start, end], ...]}``, as ``align --out``,
+    ``recognize-phones --out`` and ``generate --save-phones`` write) checked against the
+    recording they are meant for."""
+    from ..phones import PhoneError, validate_segments
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"--phones: {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"--phones: {path} is not a phone timings JSON file ({exc})") from exc
+    segs = data.get("segments") if isinstance(data, dict) else None
+    if not isinstance(segs, list) or not segs:
+        raise ValueError(f"--phones: {path} holds no \"segments\" list; write one with "
+                         f"'python -m core recognize-phones AUDIO --out FILE' or 'align'")
+    try:
+        segs = validate_segments(segs)
+    except (PhoneError, TypeError, ValueError) as exc:
+        raise ValueError(f"--phones: {path}: {exc}") from exc
+    if segs[-1].end > duration + 0.5:
+        raise ValueError(f"--phones: {path} runs to {segs[-1].end:.2f} s but the audio is "
+                         f"{duration:.2f} s long; were the timings made from another recording?")
+    return segs
+
+
 def _generate(args):
     import numpy as np
     from .export import plot_take, write_curves
@@ -119,21 +144,30 @@ def _generate(args):
     x = load_audio_16k(args.audio)
     from ..emotions import check_emotion_mix, emotion_label
     emotion = check_emotion_mix(args.blend or args.emotion)
-    segs = None
-    if args.transcript:
+    if args.phones and args.transcript:
+        raise ValueError("give --phones or --transcript, not both (both say where the phones come from)")
+    segs, source = None, f"recognized ({args.recognition})"
+    if args.phones:
+        segs, source = read_phone_file(args.phones, len(x) / 16000), f"file {args.phones}"
+    elif args.transcript:
         from ..alignment import align_long
         text = args.transcript
         if Path(text).is_file():
             text = Path(text).read_text(encoding="utf-8")
-        segs = align_long(x, text).phones
+        segs, source = align_long(x, text).phones, "transcript"
         from ..alignment.fit import transcript_warnings
         for note in transcript_warnings(x, segs):
             print(f"warning: {note}", file=sys.stderr)
+    elif args.recognition != "words" and model.cfg.frontend.kind == "phones":
+        from ..alignment import recognize_phones
+        segs = recognize_phones(x, args.recognition)   # the front end's own recogniser is "words"
     w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
                        style=args.style or None, segments=segs)
     if segs is None and getattr(model.frontend, "last_segments", None):
+        from ..phones import validate_segments
+        segs = validate_segments(model.frontend.last_segments)
+    if source.startswith("recognized") and segs:
         from ..alignment.conditions import noisy_recording_note
-        segs = model.frontend.last_segments
         noisy = noisy_recording_note(x, segs)
         if noisy:
             print(f"warning: {noisy}", file=sys.stderr)
@@ -142,10 +176,16 @@ def _generate(args):
         w = seal_bilabials(w, segs, args.fps)
     meta = {"audio": str(args.audio), "emotion": emotion, "intensity": args.intensity,
             "checkpoint": str(args.checkpoint), "lip_seal": bool(args.lip_seal and segs),
-            "phones": "transcript" if args.transcript else "recognized"}
+            "phones": source}
     for out in args.out:
         write_curves(out, w, args.fps, meta)
         print(f"wrote {out}")
+    if args.save_phones:
+        if not segs:
+            raise ValueError(f"--save-phones: this checkpoint's {model.cfg.frontend.kind!r} front "
+                             f"end uses no phone timings, so there are none to save")
+        from ..alignment.cli import write_phone_file
+        write_phone_file(args.save_phones, segs, {"source": source, "audio": str(args.audio)})
     if args.plot:
         sealed = " + lip seal" if meta["lip_seal"] else ""
         plot_take(args.plot, x, w, args.fps, segs,
@@ -184,13 +224,20 @@ def register_cli(sub):
     p.add_argument("--emotion", default="neutral",
                    help="an emotion, or a blend of shares like happy:0.6,surprised:0.4")
     p.add_argument("--blend", help="same as --emotion with a blend (kept for old scripts)")
-    p.add_argument("--intensity", type=float, default=1.0)
+    p.add_argument("--intensity", type=float, default=1.0, help="0 (neutral) to 1 (full emotion)")
     p.add_argument("--style", help="training voice name (default style if empty)")
-    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--fps", type=float, default=30.0, help="output frame rate (the scene's)")
     p.add_argument("--out", nargs="+", default=["take.json"], help="output files (.json/.csv/.npz)")
     p.add_argument("--plot", help="PNG path for the waveform/phones/curves plot")
     p.add_argument("--transcript", help="the spoken text (or a text file): phones come from aligning "
                    "it instead of recognition (more accurate)")
+    p.add_argument("--phones", help="phone timings JSON to use instead of recognition (from "
+                   "'recognize-phones --out', 'align --out' or an earlier --save-phones): re-takes "
+                   "of one line with other emotions skip the slow part")
+    p.add_argument("--recognition", choices=("words", "words_fast"), default="words",
+                   help="PocketSphinx search when neither --transcript nor --phones is given: "
+                   "words (default, more accurate) or words_fast (about 2x faster)")
+    p.add_argument("--save-phones", help="write the phone timings this take used (JSON) for --phones")
     p.add_argument("--no-lip-seal", dest="lip_seal", action="store_false",
                    help="leave the model's lips as decoded (default: seal every P/B/M, core.lip_seal)")
     p.set_defaults(func=_generate)

@@ -250,3 +250,47 @@ def test_export_formats_and_cli_generate(trained, tmp_path):
     out, fps = read_curves(tmp_path / "o.json")
     assert fps == 25 and out.shape[1] == 52 and (tmp_path / "o.png").stat().st_size > 10000
     assert main(["generate", str(wav), "--checkpoint", str(tmp_path / "nope")]) == 2
+
+
+def test_cli_generate_reuses_saved_phones(trained, tmp_path, capsys):
+    """A re-take from ``--phones`` (written by ``--save-phones``) equals the take that recognised
+    them, never recognises again, and timings from another recording are refused."""
+    from core.cli import main
+    from core.model.export import read_curves
+    import core.model.frontends.phones as ph
+    root, corpus, _ = trained
+    wav = sorted((corpus / "audio").glob("*.wav"))[0]
+    calls = []
+    orig = ph.recognize
+
+    def fake(x):
+        calls.append(len(x))
+        return [("SIL", 0.0, 0.2), ("M", 0.2, 0.3), ("AA", 0.3, len(x) / 16000)]
+    ph.recognize = fake
+    try:
+        base = ["generate", str(wav), "--checkpoint", str(root / "run"), "--emotion", "sad"]
+        assert main(base + ["--out", str(tmp_path / "a.json"),
+                            "--save-phones", str(tmp_path / "p.json")]) == 0
+        assert len(calls) == 1
+        saved = json.loads((tmp_path / "p.json").read_text())
+        assert [s[0] for s in saved["segments"]] == ["SIL", "M", "AA"]
+        assert saved["source"] == "recognized (words)"
+        assert main(base + ["--out", str(tmp_path / "b.json"), "--phones", str(tmp_path / "p.json")]) == 0
+        assert len(calls) == 1                                   # no second recognition
+        a, _ = read_curves(tmp_path / "a.json")
+        b, _ = read_curves(tmp_path / "b.json")
+        assert np.array_equal(a, b)
+        assert json.loads((tmp_path / "b.json").read_text())["meta"]["phones"].startswith("file ")
+        capsys.readouterr()
+        # timings of a longer recording, a file without segments, a missing file, both sources
+        (tmp_path / "long.json").write_text(json.dumps({"segments": [["AA", 0.0, 600.0]]}))
+        (tmp_path / "empty.json").write_text("{}")
+        for extra, msg in ((["--phones", str(tmp_path / "long.json")], "another recording"),
+                           (["--phones", str(tmp_path / "empty.json")], "no \"segments\""),
+                           (["--phones", str(tmp_path / "nope.json")], "does not exist"),
+                           (["--phones", str(tmp_path / "p.json"), "--transcript", "hello"], "not both")):
+            assert main(base + ["--out", str(tmp_path / "c.json")] + extra) == 2
+            assert msg in capsys.readouterr().err
+        assert not (tmp_path / "c.json").exists()
+    finally:
+        ph.recognize = orig
