@@ -135,6 +135,26 @@ def read_phone_file(path, duration: float) -> list:
     return segs
 
 
+def _aligned_or_none(x, transcript: str):
+    """Phones of ``transcript`` (text, or a text file) force-aligned to ``x``; None, with a
+    warning, when it cannot be aligned: the take then falls back to recognition, as the engine's
+    does (``core.engine``), instead of failing."""
+    from ..alignment import AlignmentError, align_long
+    from ..alignment.fit import transcript_warnings
+    text = Path(transcript).read_text(encoding="utf-8") if Path(transcript).is_file() else transcript
+    try:
+        segs = align_long(x, text).phones
+    except (AlignmentError, ValueError) as exc:     # ValueError: no words in it
+        reason = str(exc).split(". Check")[0].split(";")[0]
+        print(f"warning: the transcript could not be aligned to the audio ({reason}), so the "
+              f"phones are recognised from the audio instead; check that the transcript is what "
+              f"is said", file=sys.stderr)
+        return None
+    for note in transcript_warnings(x, segs):
+        print(f"warning: {note}", file=sys.stderr)
+    return segs
+
+
 def _generate(args):
     import numpy as np
     from .export import plot_take, write_curves
@@ -150,19 +170,20 @@ def _generate(args):
     if args.phones:
         segs, source = read_phone_file(args.phones, len(x) / 16000), f"file {args.phones}"
     elif args.transcript:
-        from ..alignment import align_long
-        text = args.transcript
-        if Path(text).is_file():
-            text = Path(text).read_text(encoding="utf-8")
-        segs, source = align_long(x, text).phones, "transcript"
-        from ..alignment.fit import transcript_warnings
-        for note in transcript_warnings(x, segs):
-            print(f"warning: {note}", file=sys.stderr)
-    elif args.recognition != "words" and model.cfg.frontend.kind == "phones":
-        from ..alignment import recognize_phones
-        segs = recognize_phones(x, args.recognition)   # the front end's own recogniser is "words"
-    w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
-                       style=args.style or None, segments=segs)
+        segs = _aligned_or_none(x, args.transcript)
+        if segs is not None:
+            source = "transcript"
+        else:
+            source += ", the transcript could not be aligned"
+    from ..alignment import AlignmentError
+    try:
+        if segs is None and args.recognition != "words" and model.cfg.frontend.kind == "phones":
+            from ..alignment import recognize_phones
+            segs = recognize_phones(x, args.recognition)   # the front end's own one is "words"
+        w = model.generate(x, emotion=emotion, intensity=args.intensity, fps=args.fps,
+                           style=args.style or None, segments=segs)
+    except AlignmentError as exc:
+        raise ValueError(f"phone recognition failed: {exc}") from exc
     if segs is None and getattr(model.frontend, "last_segments", None):
         from ..phones import validate_segments
         segs = validate_segments(model.frontend.last_segments)

@@ -294,3 +294,25 @@ def test_cli_generate_reuses_saved_phones(trained, tmp_path, capsys):
         assert not (tmp_path / "c.json").exists()
     finally:
         ph.recognize = orig
+
+
+def test_cli_generate_falls_back_when_the_transcript_cannot_be_aligned(trained, tmp_path, capsys,
+                                                                        monkeypatch):
+    """As the engine does: a warning, phones recognised instead, the take still written."""
+    import core.alignment as alignment
+    import core.model.frontends.phones as ph
+    from core.cli import main
+    root, corpus, _ = trained
+    wav = sorted((corpus / "audio").glob("*.wav"))[0]
+
+    def no_path(x, text, *a, **k):
+        raise alignment.AlignmentError("PocketSphinx could not align 9 words (no path reached the "
+                                       "end). Check that the transcript matches the recording")
+    monkeypatch.setattr(alignment, "align_long", no_path)
+    monkeypatch.setattr(ph, "recognize", lambda x: [("SIL", 0.0, 0.2), ("AA", 0.2, len(x) / 16000)])
+    assert main(["generate", str(wav), "--checkpoint", str(root / "run"), "--transcript",
+                 "words that were never said", "--out", str(tmp_path / "t.json")]) == 0
+    err = capsys.readouterr().err
+    assert "could not be aligned" in err and "recognised from the audio instead" in err
+    meta = json.loads((tmp_path / "t.json").read_text())["meta"]
+    assert meta["phones"] == "recognized (words), the transcript could not be aligned"
