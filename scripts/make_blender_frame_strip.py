@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     ap.add_argument("--clip", default="en_male_watchingtv.ogg")
     ap.add_argument("--out", default=str(REPO / "docs" / "blender_frame_strip.png"))
     ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--no-transcript", action="store_true",
+                    help="leave the panel's Transcript empty: phones recognised from the audio")
     args = ap.parse_args(argv)
     python = bpy_python(args.bpy)
     if python is None:
@@ -70,7 +72,7 @@ def main(argv=None) -> int:
         spec = {"head": "flame", "ply": str(SHARED_DIR / "flame" / "FLAME_sample.ply"),
                 "speech": str(clip), "fps": FPS, "frame_start": 1, "frame_end": 250,
                 "strip_frame": STRIP_FRAME, "emotion": "neutral", "intensity": 1.0,
-                "emotion2": "neutral", "transcript": transcript,
+                "emotion2": "neutral", "transcript": "" if args.no_transcript else transcript,
                 "render_frames": [f for f, _, _ in picks], "engine": "BLENDER_WORKBENCH",
                 "size": args.size}
         (tmp / "spec.json").write_text(json.dumps(spec))
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
         info = r["take_1"]["info"]
         qa = info.get("qa", {})
         fig.suptitle(f"Parley in Blender {r['blender']} ({r['render_engine']}): {args.clip} on the "
-                     f"FLAME sample head, {info['engine']}; bilabial closure "
+                     f"FLAME sample head, {info['engine']}, phones {info.get('phones', '?')}; closure "
                      f"{qa.get('bilabial_closure_rate', float('nan')):.0%}, "
                      f"A/V lag {round(qa.get('av_lag_ms', float('nan'))) + 0:d} ms", fontsize=8)
         fig.tight_layout()
