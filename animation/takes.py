@@ -227,23 +227,57 @@ def write_take(key, curves: dict[str, np.ndarray], first_frame: float, *, strip_
     for fc, k in zip(fcs, names):
         write_keys(fc, frames, np.asarray(curves[k], dtype=np.float32))
 
+    placement = _place(key, action, slot, first_frame, push_previous_to_nla)
+    return WrittenTake(action.name, number, (float(frames[0]), float(frames[-1])), len(fcs),
+                       len(fcs) * n, placement, time.perf_counter() - t0)
+
+
+def _place(key, action, slot, first_frame: float, push_previous_to_nla: bool = False) -> str:
+    """Make ``action`` the take that plays on ``key``, by the module's assignment policy:
+    "active" (no action, or a Parley take, was active) or "nla" (the artist's own action is
+    active and stays so; the take plays from the "Parley" track under it)."""
     anim = key.animation_data or key.animation_data_create()
     current = anim.action
     if current is None or is_parley_take(current):
-        if current is not None and push_previous_to_nla:
+        if current is not None and current != action and push_previous_to_nla:
             old_slot = getattr(anim, "action_slot", None)
             _push_to_track(anim, TAKES_TRACK, current, old_slot,
                            take_info(current).get("first_frame", first_frame), mute=True)
         _assign(anim, action, slot)
-        placement = "active"
-    else:
-        # the artist's own action is active: leave it, play the take from an NLA track under it
-        live = anim.nla_tracks.get(LIVE_TRACK)
-        if live is not None:
-            for s in list(live.strips):
-                if is_parley_take(s.action):
-                    live.strips.remove(s)
-        _push_to_track(anim, LIVE_TRACK, action, slot, first_frame, mute=False)
-        placement = "nla"
-    return WrittenTake(action.name, number, (float(frames[0]), float(frames[-1])), len(fcs),
-                       len(fcs) * n, placement, time.perf_counter() - t0)
+        return "active"
+    live = anim.nla_tracks.get(LIVE_TRACK)
+    if live is not None:
+        for s in list(live.strips):
+            if is_parley_take(s.action):
+                live.strips.remove(s)
+    _push_to_track(anim, LIVE_TRACK, action, slot, first_frame, mute=False)
+    return "nla"
+
+
+def playing_take(key):
+    """The Parley take that plays on ``key``: its active action, else the one on the "Parley"
+    NLA track under the artist's action; None when no take plays."""
+    anim = key.animation_data
+    if anim is None:
+        return None
+    if is_parley_take(anim.action):
+        return anim.action
+    live = anim.nla_tracks.get(LIVE_TRACK)
+    for s in (live.strips if live is not None else ()):
+        if is_parley_take(s.action):
+            return s.action
+    return None
+
+
+def use_take(key, action, push_previous_to_nla: bool = False) -> str:
+    """Play an earlier take of ``key`` again (same policy as a new take: the artist's own action
+    is never replaced). Returns the placement, "active" or "nla"."""
+    info = take_info(action)
+    if info.get("key") != key.name:
+        raise ValueError(f"'{action.name}' is not a Parley take of {key.name}")
+    slot = None
+    if is_slotted(action):
+        if not len(action.slots):
+            raise ValueError(f"'{action.name}' has no slot to play on {key.name}")
+        slot = action.slots[0]
+    return _place(key, action, slot, info.get("first_frame", 1.0), push_previous_to_nla)

@@ -1,4 +1,4 @@
 """Parley's operators (``parley.*``)."""
-from . import check_audio, generate
+from . import check_audio, generate, use_take
 
-CLASSES = (*check_audio.CLASSES, *generate.CLASSES)
+CLASSES = (*check_audio.CLASSES, *generate.CLASSES, *use_take.CLASSES)

@@ -91,6 +91,32 @@ class PARLEY_PT_take(bpy.types.Panel):
             box.label(text=f"QA: {qa['unavailable']}", icon='INFO')
         for label, text, poor in qa_rows(qa):
             box.label(text=f"{label}: {text}", icon='ERROR' if poor else 'CHECKMARK')
+        _draw_take_list(col, obj.data.shape_keys, action)
+
+
+#: most takes listed in the panel (newest first); older ones are in the Action editor
+MAX_LISTED = 8
+
+
+def _draw_take_list(layout, key, playing) -> None:
+    """The head's takes, newest first: the one playing is marked, any other one is a button
+    that plays it again (``parley.use_take``)."""
+    from ..animation.takes import parley_takes
+    all_takes = parley_takes(key)
+    if len(all_takes) < 2:
+        return
+    box = layout.box()
+    box.label(text=f"Takes on {key.name} ({len(all_takes)})", icon='NLA')
+    for action in list(reversed(all_takes))[:MAX_LISTED]:
+        name = action.name.removeprefix("Parley|")
+        if action == playing:
+            box.label(text=f"{name} (playing)", icon='PLAY')
+        else:
+            op = box.operator("parley.use_take", text=name, icon='LOOP_BACK')
+            op.take = action.name
+    if len(all_takes) > MAX_LISTED:
+        box.label(text=f"{len(all_takes) - MAX_LISTED} older takes: see the Action editor",
+                  icon='INFO')
 
 
 def _wrap(text: str, width: int) -> list[str]:

@@ -20,3 +20,19 @@ def test_takes_on_all_versions(installed_any):
     assert ["Parley", False, ["Parley|Voice|happy@1.00|take 3"]] in r["tracks_after"]
     assert r["jaw_via_nla"] == 1.0
     assert r["takes"] == [t1[0], t2[0], "Parley|Voice|happy@1.00|take 3"]
+    # the Take panel lists the three takes, newest first; the playing one is marked
+    drawn = r["panel"]
+    assert ["label", "Takes on Key (3)"] in [e[:2] for e in drawn]
+    buttons = [e[2] for e in drawn if e[0] == "operator" and e[1] == "parley.use_take"]
+    assert buttons == ["Voice|sad@0.50|take 2", "Voice|neutral@1.00|take 1"]
+    assert any(e[0] == "label" and e[1] == "Voice|happy@1.00|take 3 (playing)" for e in drawn)
+    # use take 2 while the artist's action is active: it replaces take 3 on the "Parley" track,
+    # the artist's action stays active with its keys untouched
+    assert r["use_t2"] == ["FINISHED"]
+    active, playing, brow, tracks = r["after_use_t2"]
+    assert active == "ArtistKeyAction" and playing == t2[0] and brow == 0.5
+    assert tracks == [["Parley", [t2[0]]]]
+    assert r["artist_unchanged"]
+    # with no action of the artist's, the earlier take becomes the active action again
+    assert r["use_t1"] == "active" and r["after_use_t1"] == [t1[0], 0.0]
+    assert "no Parley take named 'ArtistKeyAction'" in r["use_foreign"]

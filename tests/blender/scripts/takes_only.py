@@ -51,7 +51,38 @@ def main():
     scene.frame_set(44)
     out["jaw_via_nla"] = round(key.key_blocks["jawOpen"].value, 4)
     out["takes"] = [a.name for a in takes.parley_takes(key)]
+
+    # the Take panel lists the takes; an earlier one plays again through parley.use_take
+    bpy.context.view_layer.objects.active = head
+    out["panel"] = ps.draw_panel("PARLEY_PT_take")
+    artist_keys = [tuple(k.co) for fc in takes_fcurves(artist) for k in fc.keyframe_points]
+    out["use_t2"] = list(bpy.ops.parley.use_take(take=t2.action_name))
+    scene.frame_set(24)
+    out["after_use_t2"] = [ad.action.name, takes.playing_take(key).name,
+                           round(key.key_blocks["browInnerUp"].value, 4),
+                           [[t.name, [s.action.name for s in t.strips]] for t in ad.nla_tracks
+                            if t.name == "Parley"]]
+    out["artist_unchanged"] = artist_keys == [tuple(k.co) for fc in takes_fcurves(artist)
+                                              for k in fc.keyframe_points]
+    # without the artist's action, the take becomes the active action again
+    ad.action = None
+    out["use_t1"] = takes.use_take(key, bpy.data.actions[t1.action_name])
+    scene.frame_set(24)
+    out["after_use_t1"] = [ad.action.name, round(key.key_blocks["browInnerUp"].value, 4)]
+    try:
+        bpy.ops.parley.use_take(take="ArtistKeyAction")
+        out["use_foreign"] = "accepted"
+    except RuntimeError as exc:
+        out["use_foreign"] = str(exc)
     return out
+
+
+def takes_fcurves(action):
+    """F-curves of a legacy or slotted action (4.4+: through its layers' channel bags)."""
+    if hasattr(action, "layers") and len(action.layers):
+        return [fc for layer in action.layers for strip in layer.strips
+                for bag in strip.channelbags for fc in bag.fcurves]
+    return list(action.fcurves)
 
 
 run(main)
