@@ -1,29 +1,17 @@
 """Sidebar sub-panel "Take": progress and Cancel while generating, the last run's outcome, and the
-active take's engine, speed and QA figures (warning icons on poor ones)."""
+active take's engine, speed and QA figures (warning icons on poor ones), and the list of
+takes to go back to."""
 from __future__ import annotations
-
-import json
 
 import bpy
 
 
 def _active_take(obj):
     """(action, info) of the Parley take that plays on ``obj`` (active action or Parley track)."""
+    from ..animation.takes import playing_take, take_info
     key = obj.data.shape_keys if obj is not None and obj.type == 'MESH' else None
-    ad = key.animation_data if key is not None else None
-    if ad is None:
-        return None, {}
-    candidates = [ad.action] if ad.action is not None else []
-    track = ad.nla_tracks.get("Parley")
-    if track is not None and len(track.strips):
-        candidates.append(track.strips[-1].action)
-    for action in candidates:
-        if action is not None and "parley_take" in action.keys():
-            try:
-                return action, json.loads(action["parley_take"])
-            except (TypeError, ValueError):
-                return action, {}
-    return None, {}
+    action = playing_take(key) if key is not None else None
+    return (action, take_info(action)) if action is not None else (None, {})
 
 
 class PARLEY_PT_take(bpy.types.Panel):

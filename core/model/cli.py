@@ -192,6 +192,9 @@ def _generate(args):
         noisy = noisy_recording_note(x, segs)
         if noisy:
             print(f"warning: {noisy}", file=sys.stderr)
+    if args.save_phones and not segs:
+        raise ValueError(f"--save-phones: this checkpoint's {model.cfg.frontend.kind!r} front end "
+                         f"uses no phone timings, so there are none to save (nothing written)")
     if args.lip_seal and segs:
         from ..lip_seal import seal_bilabials
         w = seal_bilabials(w, segs, args.fps)
@@ -202,9 +205,6 @@ def _generate(args):
         write_curves(out, w, args.fps, meta)
         print(f"wrote {out}")
     if args.save_phones:
-        if not segs:
-            raise ValueError(f"--save-phones: this checkpoint's {model.cfg.frontend.kind!r} front "
-                             f"end uses no phone timings, so there are none to save")
         from ..alignment.cli import write_phone_file
         write_phone_file(args.save_phones, segs, {"source": source, "audio": str(args.audio)})
     if args.plot:
